@@ -1,0 +1,199 @@
+"""Column-level schemas of the tables in DESIGN.md, written with pandera.
+
+Pandera checks presence, types (with coercion), nulls and per-value rules; ``tables.py`` adds the rules that
+span rows (unique keys, weekly grids) and ``panel.py`` those that span tables. Each check carries the text of
+what is allowed, which becomes part of the error message.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# pandera imports pyspark.pandas (at import and at first validation) whenever pyspark is installed, and that
+# warns about pandas >= 3. We never use pyspark.pandas, so that one warning is noise for our users.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+import pandera.pandas as pa  # noqa: E402
+
+OBJECTIVES = ("acquisition", "retention", "brand")
+EVENT_TYPES = ("touch", "conversion")
+
+
+def _finite() -> pa.Check:
+    return pa.Check(
+        lambda s: pd.Series(np.isfinite(s.to_numpy(dtype=float)), index=s.index),
+        name="finite",
+        error="finite numbers",
+    )
+
+
+def _non_negative() -> pa.Check:
+    return pa.Check(lambda s: s >= 0, name="non_negative", error=">= 0")
+
+
+def _positive() -> pa.Check:
+    return pa.Check(lambda s: s > 0, name="positive", error="> 0")
+
+
+def _non_blank() -> pa.Check:
+    return pa.Check(lambda s: s.str.strip().str.len() > 0, name="non_blank", error="non-empty text")
+
+
+def _number(*checks: pa.Check, nullable: bool = False) -> pa.Column:
+    return pa.Column(float, checks=[*checks], coerce=True, nullable=nullable)
+
+
+def _text(*checks: pa.Check, nullable: bool = False) -> pa.Column:
+    return pa.Column(str, checks=[_non_blank(), *checks], coerce=True, nullable=nullable)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a table must look like.
+
+    Attributes
+    ----------
+    name
+        Table name used in messages (``spend``, ``kpi``, ...).
+    schema
+        Pandera schema for the required columns.
+    date_columns
+        Columns parsed as calendar dates (``week``, ``start``, ``end``); ``timestamp_columns`` as UTC instants.
+    key
+        Columns that identify a row; duplicates are an error.
+    context
+        Columns quoted when an error points at a row.
+    weekly
+        Whether the table is a weekly panel (``week`` on Mondays, no gaps).
+    """
+
+    name: str
+    schema: pa.DataFrameSchema
+    date_columns: tuple[str, ...] = ()
+    timestamp_columns: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    weekly: bool = False
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return (*self.date_columns, *self.timestamp_columns, *self.schema.columns)
+
+
+def _schema(columns: dict[str, pa.Column]) -> pa.DataFrameSchema:
+    # strict=False: extra columns (segments such as `region` on paths, `new_users` on kpi) are kept.
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+SPECS: dict[str, TableSpec] = {
+    "events": TableSpec(
+        name="events",
+        schema=_schema(
+            {
+                "user_id": _text(),
+                "channel": pa.Column(str, coerce=True, nullable=True),
+                "region": _text(),
+                "event_type": pa.Column(
+                    str, checks=[pa.Check.isin(EVENT_TYPES, error=f"one of {list(EVENT_TYPES)}")], coerce=True
+                ),
+                "revenue": _number(_finite(), _non_negative(), nullable=True),
+            }
+        ),
+        timestamp_columns=("ts",),
+        context=("user_id", "ts", "channel", "event_type"),
+    ),
+    "paths": TableSpec(
+        name="paths",
+        schema=_schema(
+            {
+                "path": _text(),
+                "total_conversions": _number(_finite(), _non_negative()),
+                "total_conversion_value": _number(_finite(), _non_negative()),
+                "total_null": _number(_finite(), _non_negative()),
+            }
+        ),
+        context=("path", "total_conversions", "total_null"),
+    ),
+    "spend": TableSpec(
+        name="spend",
+        schema=_schema({"region": _text(), "channel": _text(), "spend": _number(_finite(), _non_negative())}),
+        date_columns=("week",),
+        key=("week", "region", "channel"),
+        context=("week", "region", "channel", "spend"),
+        weekly=True,
+    ),
+    "kpi": TableSpec(
+        name="kpi",
+        schema=_schema({"region": _text(), "revenue": _number(_finite(), _non_negative())}),
+        date_columns=("week",),
+        key=("week", "region"),
+        context=("week", "region", "revenue"),
+        weekly=True,
+    ),
+    "controls": TableSpec(
+        name="controls",
+        schema=_schema({"region": _text()}),
+        date_columns=("week",),
+        key=("week", "region"),
+        context=("week", "region"),
+        weekly=True,
+    ),
+    "channels": TableSpec(
+        name="channels",
+        schema=_schema(
+            {
+                "channel": _text(),
+                "objective": pa.Column(
+                    str, checks=[pa.Check.isin(OBJECTIVES, error=f"one of {list(OBJECTIVES)}")], coerce=True
+                ),
+            }
+        ),
+        key=("channel",),
+        context=("channel", "objective"),
+    ),
+    "lift_tests": TableSpec(
+        name="lift_tests",
+        schema=_schema(
+            {
+                "region": _text(),
+                "channel": _text(),
+                "spend_delta": _number(_finite()),
+                "revenue_delta": _number(_finite()),
+                "revenue_delta_se": _number(_finite(), _positive()),
+            }
+        ),
+        date_columns=("start", "end"),
+        context=("region", "channel", "start", "end"),
+    ),
+}
+
+TABLES: tuple[str, ...] = tuple(SPECS)
+
+#: How a failed check reads in an error message, keyed by the check's ``error`` text (what is allowed).
+VIOLATION = {
+    ">= 0": "are negative",
+    "> 0": "are zero or negative",
+    "finite numbers": "are infinite",
+    "non-empty text": "are blank",
+    f"one of {list(OBJECTIVES)}": "are not a known objective",
+    f"one of {list(EVENT_TYPES)}": "are not a known event type",
+}
+
+
+def optional_number_columns(table: str) -> dict[str, pa.Column]:
+    """Schemas for known optional columns (validated when present)."""
+    if table == "kpi":
+        return {"new_users": _number(_finite(), _non_negative())}
+    return {}
+
+
+def coerce_strings(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Trim surrounding whitespace of text columns (``" Asia"`` and ``"Asia"`` are the same region)."""
+    out = df.copy()
+    for col in columns:
+        if col in out.columns and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+            out[col] = out[col].str.strip()
+    return out

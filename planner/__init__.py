@@ -1,0 +1,1 @@
+"""The quarterly run and the command line."""

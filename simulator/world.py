@@ -1,0 +1,299 @@
+"""One coherent simulated world with its exact truth: :func:`simulate_world` and the :class:`World` it returns."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.config import WorldConfig
+from simulator.journeys import (
+    Q_PER_ROI,
+    counterfactual_table,
+    events_table,
+    paths_table,
+    simulate_journeys,
+)
+from simulator.media import geometric_adstock
+from simulator.panel import Panel, marginal_roi, simulate_panel
+
+ROI_HURDLE = 1.5
+#: File written for each table by :meth:`World.save` (events are large, so compressed).
+TABLE_FILES = {
+    "events": "events.csv.gz",
+    "paths": "paths.csv",
+    "spend": "spend.csv",
+    "kpi": "kpi.csv",
+    "controls": "controls.csv",
+    "channels": "channels.csv",
+    "lift_tests": "lift_tests.csv",
+}
+_STREAMS = ("params", "demand", "spend", "noise", "journeys", "lift")
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the simulator knows and a model can only estimate.
+
+    Attributes
+    ----------
+    cells
+        One row per (region, channel): ``objective``, ``adstock_alpha``, ``l_max``, ``half_saturation`` (weekly
+        spend units), ``hill_shape``, ``beta`` (maximum weekly contribution), ``spend`` and ``contribution``
+        (window totals), ``roi`` (= contribution / spend), ``mroi`` (marginal ROI at the observed spend) and
+        ``below_hurdle``.
+    weekly
+        One row per (week, region, channel): ``spend``, ``adstock`` and the true ``contribution``.
+    baseline
+        One row per (week, region): ``baseline`` revenue (trend × seasonality × promotions), ``media``
+        (sum of contributions) and ``noise``; ``kpi.revenue = baseline + media + noise`` exactly.
+    journeys
+        One row per (region, channel): per-touch effect ``q_per_touch``, ``users_touched`` and the
+        counterfactual ``incremental_conversions`` / ``incremental_revenue`` among the journeys in ``paths``.
+    lift_tests
+        The lift tests with ``revenue_delta_true`` beside the measured ``revenue_delta``, and the weekly
+        ``planned_spend`` the test replaced (the observed spend in the window is the test's spend). The true delta
+        counts revenue inside the test's weeks only, as an experiment would measure it.
+    meta
+        Seed, window, noise level, journey model constants and counts.
+    """
+
+    cells: pd.DataFrame
+    weekly: pd.DataFrame
+    baseline: pd.DataFrame
+    journeys: pd.DataFrame
+    lift_tests: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def channel_incrementality(self) -> pd.DataFrame:
+        """Counterfactual incremental conversions and revenue per channel, all regions together."""
+        cols = ["users_touched", "incremental_conversions", "incremental_revenue"]
+        return self.journeys.groupby("channel", sort=False, as_index=False)[cols].sum()
+
+    def to_json(self) -> str:
+        """Serialise to JSON (stable key order, floats at 10 significant digits) for ``truth.json``."""
+        weekly = self.weekly.sort_values(["region", "channel", "week"])
+        base = self.baseline.sort_values(["region", "week"])
+        payload = {
+            "meta": self.meta,
+            "cells": _records(self.cells),
+            "weeks": [d.date().isoformat() for d in pd.DatetimeIndex(sorted(self.weekly["week"].unique()))],
+            "weekly_contributions": [
+                {"region": r, "channel": c, "contribution": [_num(v) for v in g["contribution"]]}
+                for (r, c), g in weekly.groupby(["region", "channel"], sort=False)
+            ],
+            "baseline": [
+                {"region": r, **{col: [_num(v) for v in g[col]] for col in ("baseline", "media", "noise")}}
+                for r, g in base.groupby("region", sort=False)
+            ],
+            "journeys": _records(self.journeys),
+            "lift_tests": _records(self.lift_tests),
+        }
+        return json.dumps(payload, indent=1, sort_keys=False, allow_nan=False) + "\n"
+
+
+@dataclass(frozen=True)
+class World:
+    """A simulated company: the tables of DESIGN.md plus :class:`Truth`."""
+
+    events: pd.DataFrame
+    paths: pd.DataFrame
+    spend: pd.DataFrame
+    kpi: pd.DataFrame
+    controls: pd.DataFrame
+    lift_tests: pd.DataFrame
+    channels: pd.DataFrame
+    truth: Truth
+    seed: int
+    config: WorldConfig
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The data tables by contract name (what a real company would have; no truth)."""
+        return {name: getattr(self, name) for name in TABLE_FILES}
+
+    def save(self, directory: str | Path) -> list[Path]:
+        """Write every table (CSV, events gzip-compressed) and ``truth.json``; same world → same bytes."""
+        from contracts import write_table
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = [write_table(df, directory / TABLE_FILES[name]) for name, df in self.tables().items()]
+        truth_path = directory / "truth.json"
+        truth_path.write_text(self.truth.to_json())
+        return [*written, truth_path]
+
+
+def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = None, **overrides: Any) -> World:
+    """Simulate one world: weekly spend and revenue per region and channel, user journeys, lift tests, truth.
+
+    Parameters
+    ----------
+    seed
+        Seed of every random step; the same seed, weeks and config give identical output.
+    weeks
+        Length of the weekly panel.
+    config
+        Design of the world (:class:`WorldConfig`); keyword ``overrides`` replace its fields, e.g.
+        ``simulate_world(7, n_users=5_000)``.
+
+    Returns
+    -------
+    World
+
+    Examples
+    --------
+    >>> world = simulate_world(seed=7, weeks=52, n_users=2_000)
+    >>> sorted(world.truth.cells.columns)[:3]
+    ['adstock_alpha', 'below_hurdle', 'beta']
+    """
+    if weeks < 8:
+        raise ValueError(f"weeks must be >= 8 (two months of data), got {weeks}")
+    config = dataclasses.replace(config or WorldConfig(), **overrides)
+    streams = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    rngs = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
+
+    panel = simulate_panel(config, rngs, weeks)
+    regions, channels = list(panel.regions), list(panel.channels)
+    cells = _cell_truth(panel, config)
+    roi = cells.pivot(index="region", columns="channel", values="roi").loc[regions, channels].to_numpy()
+    journeys = simulate_journeys(config, panel.spend, roi, rngs["journeys"])
+
+    truth = Truth(
+        cells=cells,
+        weekly=_weekly_truth(panel, config),
+        baseline=_baseline_truth(panel),
+        journeys=counterfactual_table(journeys, regions, channels),
+        lift_tests=panel.lift_tests.reset_index(drop=True),
+        meta={
+            "seed": seed,
+            "weeks": weeks,
+            "start": panel.weeks[0].date().isoformat(),
+            "roi_hurdle": ROI_HURDLE,
+            "l_max": config.l_max,
+            "adstock": "geometric, normalised weights alpha**l / sum(alpha**j), l < l_max; zero spend before start",
+            "saturation": "hill: x**s / (x**s + K**s) on adstocked weekly spend; contribution = beta * hill",
+            "noise_sd_share_of_level": config.noise_sd,
+            "baseline_params": _records(panel.baseline_params),
+            "journeys": {
+                "users": config.n_users,
+                "closed_journeys": int(journeys.closed.sum()),
+                "open_journeys": int((~journeys.closed).sum()),
+                "p_organic": journeys.p_organic,
+                "q_per_roi": Q_PER_ROI,
+                "lookback_days": config.lookback_days,
+                "counterfactual": "channel's touches removed; all other random numbers kept",
+            },
+        },
+    )
+    return World(
+        events=events_table(journeys, regions, channels, panel.weeks[0]),
+        paths=paths_table(journeys, regions, channels),
+        spend=_long(panel.weeks, regions, channels, panel.spend, "spend"),
+        kpi=pd.DataFrame(
+            {
+                "week": np.repeat(panel.weeks, len(regions)),
+                "region": np.tile(regions, weeks),
+                "revenue": panel.revenue.reshape(-1),
+            }
+        ),
+        controls=pd.DataFrame(
+            {
+                "week": np.repeat(panel.weeks, len(regions)),
+                "region": np.tile(regions, weeks),
+                "promo_depth": panel.promo_depth.reshape(-1),
+            }
+        ),
+        lift_tests=panel.lift_tests[
+            ["region", "channel", "start", "end", "spend_delta", "revenue_delta", "revenue_delta_se"]
+        ].reset_index(drop=True),
+        channels=pd.DataFrame({"channel": channels, "objective": [config.channels[c].objective for c in channels]}),
+        truth=truth,
+        seed=seed,
+        config=config,
+    )
+
+
+def _cell_truth(panel: Panel, config: WorldConfig) -> pd.DataFrame:
+    contributions = panel.contributions()
+    spend_total = panel.spend.sum(axis=0)
+    contribution_total = contributions.sum(axis=0)
+    roi = contribution_total / spend_total
+    mroi = marginal_roi(panel)
+    rows = []
+    for r, region in enumerate(panel.regions):
+        for k, channel in enumerate(panel.channels):
+            rows.append(
+                {
+                    "region": region,
+                    "channel": channel,
+                    "objective": config.channels[channel].objective,
+                    "adstock_alpha": panel.alpha[r, k],
+                    "l_max": config.l_max,
+                    "half_saturation": panel.half_saturation[r, k],
+                    "hill_shape": panel.shape[r, k],
+                    "beta": panel.beta[r, k],
+                    "spend": spend_total[r, k],
+                    "contribution": contribution_total[r, k],
+                    "roi": roi[r, k],
+                    "mroi": mroi[r, k],
+                    "below_hurdle": bool(roi[r, k] < ROI_HURDLE),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _weekly_truth(panel: Panel, config: WorldConfig) -> pd.DataFrame:
+    regions, channels = list(panel.regions), list(panel.channels)
+    adstock = geometric_adstock(panel.spend, panel.alpha, config.l_max)
+    out = _long(panel.weeks, regions, channels, panel.spend, "spend")
+    out["adstock"] = adstock.reshape(-1)
+    out["contribution"] = panel.contributions().reshape(-1)
+    return out
+
+
+def _baseline_truth(panel: Panel) -> pd.DataFrame:
+    n_weeks, n_regions = panel.baseline.shape
+    return pd.DataFrame(
+        {
+            "week": np.repeat(panel.weeks, n_regions),
+            "region": np.tile(panel.regions, n_weeks),
+            "baseline": panel.baseline.reshape(-1),
+            "media": panel.contributions().sum(axis=2).reshape(-1),
+            "noise": panel.noise.reshape(-1),
+        }
+    )
+
+
+def _long(weeks: pd.DatetimeIndex, regions: list[str], channels: list[str], values: np.ndarray, name: str):
+    n_r, n_k = len(regions), len(channels)
+    return pd.DataFrame(
+        {
+            "week": np.repeat(weeks, n_r * n_k),
+            "region": np.tile(np.repeat(regions, n_k), len(weeks)),
+            "channel": np.tile(channels, len(weeks) * n_r),
+            name: values.reshape(-1),
+        }
+    )
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(f"{float(value):.10g}")
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_num(v) for v in value]
+    return value
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _num(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
