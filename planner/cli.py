@@ -88,8 +88,9 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     try:
         data = load_dataset(args.folder)
     except (ContractError, FileNotFoundError, ValueError) as err:
-        console.print(f"[bold red]{args.folder}: data contract check failed[/]", highlight=False)
-        console.print(str(err), markup=False, highlight=False)
+        errors = Console(stderr=True, highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]{args.folder}: data contract check failed[/]")
+        errors.print(str(err), markup=False)
         return 2
     table = Table(title=f"{args.folder}: every table passes its data contract")
     for col in ("table", "rows", "columns", "covers"):

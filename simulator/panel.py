@@ -42,7 +42,7 @@ def simulate_panel(config: WorldConfig, rngs: dict[str, np.random.Generator], we
     """Draw the weekly world. ``rngs`` holds independent streams (params, demand, spend, noise, lift)."""
     regions, channels = tuple(config.regions), tuple(config.channels)
     dates = pd.date_range(config.start, periods=weeks, freq="7D")
-    if dates[0].dayofweek != 0:
+    if dates[0].day_of_week != 0:
         raise ValueError(f"start must be a Monday, got {config.start} ({dates[0].day_name()})")
     t = np.arange(weeks)
     n_r, n_k = len(regions), len(channels)
