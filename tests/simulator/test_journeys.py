@@ -75,6 +75,7 @@ def test_counterfactual_recounted_user_by_user():
     for k in range(channels):
         expected_lost = 0
         for u in range(config.n_users):
+
             def prob(removed, u=u):
                 survive = 1 - j.p_organic
                 for channel in set(touches_of[u]) - {removed}:

@@ -14,7 +14,12 @@ import pytest
 
 from simulator import simulate_world
 
-CELLS = [("Asia", "tiktok_shop"), ("Europe", "youtube_video"), ("North America", "email_crm"), ("Other", "kol_affiliate")]
+CELLS = [
+    ("Asia", "tiktok_shop"),
+    ("Europe", "youtube_video"),
+    ("North America", "email_crm"),
+    ("Other", "kol_affiliate"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,9 @@ def test_baseline_recomputed_from_its_parameters(world):
     base["t"] = (base["week"] - base["week"].min()).dt.days // 7
     for region, g in base.groupby("region"):
         p = params.loc[region]
-        demand = g["baseline"] / (p.level * (1 + p.trend_per_year * g["t"] / 52) * (1 + p.promo_effect * g["promo_depth"]))
+        demand = g["baseline"] / (
+            p.level * (1 + p.trend_per_year * g["t"] / 52) * (1 + p.promo_effect * g["promo_depth"])
+        )
         # What remains is the two-harmonic yearly seasonality: smooth, mean about 1, within ±20%.
         assert demand.between(0.8, 1.2).all()
         assert demand.mean() == pytest.approx(1.0, abs=0.03)
@@ -113,7 +120,9 @@ def test_budget_splits_follow_the_growth_plan(world):
     by_objective = spend.groupby("objective")["spend"].sum() / spend["spend"].sum()
     np.testing.assert_allclose(by_objective[["acquisition", "retention", "brand"]], [0.6, 0.3, 0.1], atol=0.01)
     by_region = spend.groupby("region")["spend"].sum() / spend["spend"].sum()
-    np.testing.assert_allclose(by_region[["Asia", "Europe", "North America", "Other"]], [0.35, 0.25, 0.2, 0.2], atol=0.01)
+    np.testing.assert_allclose(
+        by_region[["Asia", "Europe", "North America", "Other"]], [0.35, 0.25, 0.2, 0.2], atol=0.01
+    )
     assert world.spend["spend"].sum() / world.kpi["revenue"].sum() == pytest.approx(0.12, abs=0.015)
 
 
