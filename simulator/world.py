@@ -75,6 +75,37 @@ class Truth:
         cols = ["users_touched", "incremental_conversions", "incremental_revenue"]
         return self.journeys.groupby("channel", sort=False, as_index=False)[cols].sum()
 
+    def response_curves(self, period_weeks: int = 13):
+        """The true response curves over a planning period of ``period_weeks``, as one posterior "draw".
+
+        With the same spend every week, normalised adstock equals that weekly spend once ``l_max`` weeks have
+        passed, so the steady-state revenue of period spend ``S`` is ``P·beta·hill(S/P; K, s)``, which is a Hill
+        curve in ``S`` with ``beta_period = P·beta`` and ``half_saturation_period = P·K`` (P = ``period_weeks``).
+
+        Returns
+        -------
+        optimizer.ResponseCurves
+            One draw, one cell per (region, channel); the oracle input for the optimizer.
+        """
+        from optimizer import ResponseCurves
+
+        if period_weeks < 1:
+            raise ValueError(f"period_weeks must be >= 1, got {period_weeks}")
+        cells = self.cells
+        return ResponseCurves.hill(
+            cells[["region", "channel", "objective"]],
+            beta=(period_weeks * cells["beta"].to_numpy())[None, :],
+            half_saturation=(period_weeks * cells["half_saturation"].to_numpy())[None, :],
+            shape=cells["hill_shape"].to_numpy()[None, :],
+        )
+
+    def period_spend(self, period_weeks: int = 13) -> pd.DataFrame:
+        """Average spend per planning period of ``period_weeks`` per cell: the "current spend" to plan from."""
+        weeks = self.meta["weeks"]
+        out = self.cells[["region", "channel", "objective"]].copy()
+        out["spend"] = self.cells["spend"].to_numpy() * period_weeks / weeks
+        return out
+
     def to_json(self) -> str:
         """Serialise to JSON (stable key order, floats at 10 significant digits) for ``truth.json``."""
         weekly = self.weekly.sort_values(["region", "channel", "week"])
