@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (see README):
 #   make run   -> install into .venv and run the main job on the bundled sample data
-#   make test  -> install into .venv (with test extras) and run lint + the whole test suite
+#   make test  -> install into .venv (with test and spark extras, Java if missing) and run lint + all tests
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -33,6 +33,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 test: lint
+	scripts/ensure-java.sh
 	$(BIN)/python -m pytest
 
 # Regenerate the bundled sample data (byte-for-byte reproducible; tests check it).
