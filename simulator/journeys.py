@@ -68,10 +68,36 @@ class Journeys:
         return self.user_uniform < self.conversion_probability(removed_channel)
 
     @property
+    def observed_conversion(self) -> np.ndarray:
+        """Users whose conversion is in the event log (it happened before the data end)."""
+        return self.converts() & (self.conversion_time < self.data_end)
+
+    @property
+    def last_seen_touch(self) -> np.ndarray:
+        """Whole-second time of each user's last logged touch (-inf for users with none in the log)."""
+        seen = self.touch_time < self.data_end
+        last = np.full(len(self.user_region), -np.inf)
+        np.maximum.at(last, self.touch_user[seen], np.floor(self.touch_time[seen]))
+        return last
+
+    @property
     def closed(self) -> np.ndarray:
-        """Users whose journey has ended inside the data: converted, or ``lookback_days`` passed since the start."""
-        observed_conversion = self.converts() & (self.conversion_time < self.data_end)
-        return observed_conversion | (self.user_start + self.lookback_days * SECONDS_PER_DAY <= self.data_end)
+        """Journeys an analyst can close from the log alone.
+
+        A journey is closed when its conversion is logged, or when its last logged touch is at least
+        ``lookback_days`` before the log's last event (it can no longer be part of a conversion's path). Journeys
+        with a logged touch that are not closed are *open*; users with no logged touch have no journey.
+        """
+        converted = self.observed_conversion
+        last_touch = self.last_seen_touch
+        log_end = max(last_touch.max(), np.floor(self.conversion_time[converted]).max(initial=-np.inf))
+        quiet = last_touch <= log_end - self.lookback_days * SECONDS_PER_DAY
+        return converted | (np.isfinite(last_touch) & quiet)
+
+    @property
+    def open(self) -> np.ndarray:
+        """Journeys with a logged touch that may still convert after the data end."""
+        return np.isfinite(self.last_seen_touch) & ~self.closed
 
 
 def simulate_journeys(config: WorldConfig, spend: np.ndarray, roi: np.ndarray, rng: np.random.Generator) -> Journeys:
@@ -151,7 +177,7 @@ def events_table(j: Journeys, regions: list[str], channels: list[str], start: pd
             "revenue": np.nan,
         }
     )
-    converted = np.flatnonzero(j.converts() & (j.conversion_time < j.data_end))
+    converted = np.flatnonzero(j.observed_conversion)
     conversions = pd.DataFrame(
         {
             "user_id": converted,
@@ -172,8 +198,8 @@ def events_table(j: Journeys, regions: list[str], channels: list[str], start: pd
 def paths_table(j: Journeys, regions: list[str], channels: list[str], sep: str = " > ") -> pd.DataFrame:
     """Closed journeys aggregated into ChannelAttribution's path format, segmented by region."""
     closed = j.closed
-    converted = j.converts() & (j.conversion_time < j.data_end)
-    keep = closed[j.touch_user]
+    converted = j.observed_conversion
+    keep = closed[j.touch_user] & (j.touch_time < j.data_end)
     touch = pd.DataFrame({"user": j.touch_user[keep], "channel": np.asarray(channels)[j.touch_channel[keep]]})
     path = touch.groupby("user", sort=True)["channel"].agg(sep.join)
     users = path.index.to_numpy()

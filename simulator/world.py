@@ -213,7 +213,9 @@ def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = Non
             "journeys": {
                 "users": config.n_users,
                 "closed_journeys": int(journeys.closed.sum()),
-                "open_journeys": int((~journeys.closed).sum()),
+                "open_journeys": int(journeys.open.sum()),
+                "users_without_logged_touches": int((~np.isfinite(journeys.last_seen_touch)).sum()),
+                "open_rule": "not converted and last logged touch within lookback_days of the log's last event",
                 "p_organic": journeys.p_organic,
                 "q_per_roi": Q_PER_ROI,
                 "lookback_days": config.lookback_days,

@@ -21,12 +21,12 @@ def test_paths_are_the_closed_journeys_of_the_event_log(world):
     touches = events[events["event_type"] == "touch"].sort_values(["user_id", "ts"], kind="stable")
     conversions = events[events["event_type"] == "conversion"].set_index("user_id")
     per_user = touches.groupby("user_id").agg(path=("channel", " > ".join), region=("region", "first"))
-    per_user["first_touch"] = touches.groupby("user_id")["ts"].min()
+    per_user["last_touch"] = touches.groupby("user_id")["ts"].max()
     per_user["converted"] = per_user.index.isin(conversions.index)
     per_user["value"] = conversions["revenue"].reindex(per_user.index).fillna(0.0)
-    data_end = events["ts"].min().normalize() + pd.Timedelta(weeks=30)
+    # Closed: conversion logged, or the last touch is lookback_days before the log's last event.
     lookback = pd.Timedelta(days=world.config.lookback_days)
-    closed = per_user[per_user["converted"] | (per_user["first_touch"] + lookback <= data_end)]
+    closed = per_user[per_user["converted"] | (per_user["last_touch"] <= events["ts"].max() - lookback)]
     expected = (
         closed.assign(total_conversions=closed["converted"].astype(int), total_null=(~closed["converted"]).astype(int))
         .groupby(["region", "path"], as_index=False)
@@ -44,14 +44,9 @@ def test_paths_are_the_closed_journeys_of_the_event_log(world):
     np.testing.assert_allclose(got["total_conversion_value"], expected["total_conversion_value"], atol=0.01)
     # Every conversion in the log belongs to a closed journey; open journeys are counted in the truth.
     assert got["total_conversions"].sum() == len(conversions)
-    assert world.truth.meta["journeys"]["open_journeys"] == len(per_user) - len(closed) + _users_without_touches(
-        world, per_user
-    )
-
-
-def _users_without_touches(world, per_user) -> int:
-    # Users whose every touch came after the data end appear in neither the log nor the paths.
-    return world.config.n_users - len(per_user)
+    meta = world.truth.meta["journeys"]
+    assert meta["open_journeys"] == len(per_user) - len(closed)
+    assert meta["users_without_logged_touches"] == world.config.n_users - len(per_user)
 
 
 def test_retention_channels_never_open_a_journey(world):
