@@ -1,0 +1,240 @@
+"""The response-curve contract: posterior draws of each cell's period revenue as a function of period spend.
+
+A *cell* is one (region, channel, objective). For every posterior draw ``d`` and cell ``c`` the incremental
+revenue over the planning period, as a function of the period's spend ``S`` (same currency), is one of
+
+============================  ====================================================  ======================
+family                        revenue(S)                                            parameters
+============================  ====================================================  ======================
+``hill``                      ``beta * S**shape / (S**shape + half_saturation**shape)``  beta, half_saturation, shape
+``michaelis_menten``          ``beta * S / (S + half_saturation)``                  beta, half_saturation
+``exponential``               ``beta * (1 - exp(-S / lam))``                        beta, lam
+``logistic``                  ``beta * (1 - exp(-S / lam)) / (1 + exp(-S / lam))``  beta, lam
+============================  ====================================================  ======================
+
+``beta`` is the asymptotic period revenue; ``half_saturation`` and ``lam`` are in spend units over the period.
+Hill with ``shape <= 1`` is concave; with ``shape > 1`` it is S-shaped (the optimizer uses its concave envelope).
+The logistic family is the concave "logistic saturation" used by PyMC-Marketing, rescaled to spend units.
+
+The optimizer never sees how the curves were estimated: the media-mix model, the simulator's truth or a saved
+posterior all produce a :class:`ResponseCurves`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FAMILIES = ("hill", "michaelis_menten", "exponential", "logistic")
+OBJECTIVES = ("acquisition", "retention", "brand")
+CELL_COLUMNS = ("region", "channel", "objective")
+
+
+def _as_cells(cells: pd.DataFrame | Sequence[tuple[str, str, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(cells, columns=list(CELL_COLUMNS)) if not isinstance(cells, pd.DataFrame) else cells
+    missing = [c for c in CELL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"cells must have columns {list(CELL_COLUMNS)}; missing {missing}")
+    frame = frame[list(CELL_COLUMNS)].astype(str).reset_index(drop=True)
+    bad = sorted(set(frame["objective"]) - set(OBJECTIVES))
+    if bad:
+        raise ValueError(f"cells.objective must be one of {list(OBJECTIVES)}; got {bad}")
+    dup = frame.duplicated(["region", "channel"])
+    if dup.any():
+        rows = frame.loc[dup, ["region", "channel"]].to_records(index=False).tolist()
+        raise ValueError(f"cells must be unique per (region, channel); duplicated: {rows[:5]}")
+    if len(frame) == 0:
+        raise ValueError("cells must contain at least one (region, channel, objective)")
+    return frame
+
+
+def _as_draws(name: str, values: object, n_cells: int, positive: bool = True) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != n_cells:
+        raise ValueError(f"{name} must be shaped (draws, cells) with cells={n_cells}; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; {int((~np.isfinite(arr)).sum())} values are not")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0; {int((arr <= 0).sum())} values are not (min {arr.min():.4g})")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class ResponseCurves:
+    """Posterior draws of per-cell response curves (period revenue as a function of period spend).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per cell with columns ``region``, ``channel``, ``objective``.
+    family : tuple of str
+        Curve family per cell, one of ``hill``, ``michaelis_menten``, ``exponential``, ``logistic``.
+    beta : numpy.ndarray
+        Asymptotic period revenue, shape (draws, cells).
+    scale : numpy.ndarray
+        ``half_saturation`` (Hill, Michaelis–Menten) or ``lam`` (exponential, logistic), in spend units,
+        shape (draws, cells).
+    shape : numpy.ndarray
+        Hill shape, shape (draws, cells); 1 for the other families.
+
+    Use the constructors :meth:`hill`, :meth:`michaelis_menten`, :meth:`exponential`, :meth:`logistic` and
+    :meth:`concat` rather than the raw initialiser.
+
+    Examples
+    --------
+    >>> cells = [("Asia", "meta_ads", "acquisition"), ("Europe", "email_crm", "retention")]
+    >>> curves = ResponseCurves.michaelis_menten(cells, beta=[[300.0, 200.0]], half_saturation=[[50.0, 40.0]])
+    >>> curves.revenue([50.0, 40.0]).round(1).tolist()
+    [[150.0, 100.0]]
+    """
+
+    cells: pd.DataFrame
+    family: tuple[str, ...]
+    beta: np.ndarray
+    scale: np.ndarray
+    shape: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        cells = _as_cells(self.cells)
+        object.__setattr__(self, "cells", cells)
+        n = len(cells)
+        fam = tuple(self.family)
+        if len(fam) != n or any(f not in FAMILIES for f in fam):
+            raise ValueError(f"family must list one of {list(FAMILIES)} per cell ({n}); got {fam}")
+        object.__setattr__(self, "family", fam)
+        beta = _as_draws("beta", self.beta, n)
+        scale = _as_draws("scale", self.scale, n)
+        shape = np.ones_like(beta) if self.shape is None else _as_draws("shape", self.shape, n)
+        if not (beta.shape == scale.shape == shape.shape):
+            raise ValueError(f"beta, scale and shape must share one shape; got {beta.shape}, {scale.shape}")
+        for arr in (beta, scale, shape):
+            arr.setflags(write=False)
+        object.__setattr__(self, "beta", beta)
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "shape", shape)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def hill(cls, cells, beta, half_saturation, shape) -> ResponseCurves:
+        """Hill curves ``beta * S**shape / (S**shape + half_saturation**shape)``; arrays (draws, cells)."""
+        n = len(_as_cells(cells))
+        return cls(cells, ("hill",) * n, beta, half_saturation, shape)
+
+    @classmethod
+    def michaelis_menten(cls, cells, beta, half_saturation) -> ResponseCurves:
+        """Michaelis–Menten curves ``beta * S / (S + half_saturation)``; arrays (draws, cells)."""
+        n = len(_as_cells(cells))
+        return cls(cells, ("michaelis_menten",) * n, beta, half_saturation)
+
+    @classmethod
+    def exponential(cls, cells, beta, lam) -> ResponseCurves:
+        """Exponential curves ``beta * (1 - exp(-S / lam))``; arrays (draws, cells)."""
+        n = len(_as_cells(cells))
+        return cls(cells, ("exponential",) * n, beta, lam)
+
+    @classmethod
+    def logistic(cls, cells, beta, lam) -> ResponseCurves:
+        """Logistic-saturation curves ``beta * (1 - exp(-S/lam)) / (1 + exp(-S/lam))``; arrays (draws, cells)."""
+        n = len(_as_cells(cells))
+        return cls(cells, ("logistic",) * n, beta, lam)
+
+    @classmethod
+    def concat(cls, parts: Sequence[ResponseCurves]) -> ResponseCurves:
+        """Join curve sets over disjoint cells (same number of draws), e.g. to mix families."""
+        draws = {p.n_draws for p in parts}
+        if len(draws) != 1:
+            raise ValueError(f"all parts must have the same number of draws; got {sorted(draws)}")
+        return cls(
+            pd.concat([p.cells for p in parts], ignore_index=True),
+            tuple(f for p in parts for f in p.family),
+            np.concatenate([p.beta for p in parts], axis=1),
+            np.concatenate([p.scale for p in parts], axis=1),
+            np.concatenate([p.shape for p in parts], axis=1),
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws."""
+        return self.beta.shape[0]
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return self.beta.shape[1]
+
+    def family_mask(self, family: str) -> np.ndarray:
+        """Boolean mask over cells of the given family."""
+        return np.array([f == family for f in self.family])
+
+    def subset_draws(self, index: np.ndarray | slice) -> ResponseCurves:
+        """A copy holding only the selected draws (e.g. the posterior mean as ``mean_draw()``)."""
+        return ResponseCurves(self.cells, self.family, self.beta[index], self.scale[index], self.shape[index])
+
+    def mean_draw(self) -> ResponseCurves:
+        """One-draw curves with the posterior-mean parameters (what local-search peers optimise)."""
+        return ResponseCurves(
+            self.cells,
+            self.family,
+            self.beta.mean(axis=0, keepdims=True),
+            self.scale.mean(axis=0, keepdims=True),
+            self.shape.mean(axis=0, keepdims=True),
+        )
+
+    # ------------------------------------------------------------------ evaluation
+    def revenue(self, spend: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Period revenue per draw and cell at ``spend`` (cells,) → array (draws, cells)."""
+        return _evaluate(self, spend, derivative=False)
+
+    def marginal_roi(self, spend: np.ndarray | Sequence[float]) -> np.ndarray:
+        """d revenue / d spend per draw and cell at ``spend`` (cells,) → array (draws, cells)."""
+        return _evaluate(self, spend, derivative=True)
+
+    def roi(self, spend: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Average ROI (revenue / spend) per draw and cell; the marginal ROI at 0 where spend is 0."""
+        s = np.asarray(spend, dtype=float)
+        rev = self.revenue(s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = rev / s
+        return np.where(s > 0, out, self.marginal_roi(np.zeros_like(s)))
+
+
+def family_value(family: str, beta, scale, shape, spend, derivative: bool = False) -> np.ndarray:
+    """Revenue (or its derivative) of one family on broadcastable parameter and spend arrays."""
+    u = np.asarray(spend, dtype=float) / scale
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if family in ("hill", "michaelis_menten"):
+            ua = u**shape
+            if not derivative:
+                return beta * ua / (1.0 + ua)
+            val = np.where(u > 0, shape * u ** (shape - 1.0) / (1.0 + ua) ** 2, np.where(shape < 1, np.inf, 0.0))
+            val = np.where((u == 0) & (shape == 1), 1.0, val)
+            return beta * val / scale
+        e = np.exp(-u)
+        if family == "exponential":
+            return beta * (e / scale if derivative else 1.0 - e)
+        if family == "logistic":
+            return beta * (2.0 * e / (scale * (1.0 + e) ** 2) if derivative else (1.0 - e) / (1.0 + e))
+    raise ValueError(f"family must be one of {list(FAMILIES)}; got {family!r}")
+
+
+def _evaluate(curves: ResponseCurves, spend, derivative: bool) -> np.ndarray:
+    s = np.asarray(spend, dtype=float)
+    if s.shape != (curves.n_cells,):
+        raise ValueError(f"spend must be shaped (cells,) = ({curves.n_cells},); got {s.shape}")
+    if np.any(s < 0):
+        raise ValueError(f"spend must be >= 0; got min {s.min():.4g}")
+    out = np.empty_like(curves.beta)
+    fam = np.array(curves.family)
+    for name in FAMILIES:
+        m = fam == name
+        if m.any():
+            out[:, m] = family_value(
+                name, curves.beta[:, m], curves.scale[:, m], curves.shape[:, m], s[None, m], derivative
+            )
+    return out

@@ -1,0 +1,60 @@
+"""End to end against the truth: the plan made from the simulator's true curves is the oracle plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer import Policy, allocate
+from simulator import simulate_world
+
+
+@pytest.fixture(scope="module")
+def world():
+    return simulate_world(seed=7, n_users=1_000)
+
+
+def true_revenue(world, spend: np.ndarray) -> float:
+    return float(world.truth.response_curves(13).revenue(spend)[0].sum())
+
+
+def test_oracle_plan_obeys_the_rules_and_beats_the_current_split(world):
+    current = world.truth.period_spend(13)
+    budget = float(current["spend"].sum())
+    policy = Policy(budget=budget, objective_tolerance=0.02, region_tolerance=0.02)
+    plan = allocate(world.truth.response_curves(13), policy, current)
+    table = plan.table.set_index(["region", "channel"]).loc[
+        list(zip(current["region"], current["channel"], strict=True))
+    ]
+
+    assert plan.status == "optimal"
+    assert table["spend"].sum() == pytest.approx(budget, rel=1e-6)
+    by_objective = table.groupby("objective")["spend"].sum() / budget
+    for objective, share in {"acquisition": 0.60, "retention": 0.30, "brand": 0.10}.items():
+        assert abs(by_objective[objective] - share) <= 0.02 + 1e-6
+    by_region = table.groupby("region")["spend"].sum() / budget
+    for region, share in {"Asia": 0.35, "Europe": 0.25, "North America": 0.20, "Other": 0.20}.items():
+        assert abs(by_region[region] - share) <= 0.02 + 1e-6
+    ratio = table["spend"].to_numpy() / current["spend"].to_numpy()
+    assert (ratio <= 1.3 + 1e-6).all() and (ratio >= 0.7 - 1e-6).all()
+
+    # The oracle plan earns at least as much true revenue as today's split (which satisfies the same rules).
+    assert true_revenue(world, table["spend"].to_numpy()) >= true_revenue(world, current["spend"].to_numpy())
+    # Its expected revenue is the true revenue (one draw: the truth).
+    assert table["revenue_mean"].sum() == pytest.approx(true_revenue(world, table["spend"].to_numpy()), rel=1e-6)
+
+
+def test_oracle_plan_moves_money_toward_high_marginal_roi(world):
+    current = world.truth.period_spend(13)
+    policy = Policy(budget=float(current["spend"].sum()), objective_tolerance=0.02, region_tolerance=0.02)
+    plan = allocate(world.truth.response_curves(13), policy, current).table
+    curves = world.truth.response_curves(13)
+    mroi_now = curves.marginal_roi(current["spend"].to_numpy())[0]
+    change = plan.set_index(["region", "channel"]).loc[
+        list(zip(current["region"], current["channel"], strict=True)), "change"
+    ]
+    # Within each (region, objective) group, cells cut hardest have lower marginal ROI than cells grown most.
+    frame = current.assign(mroi=mroi_now, change=change.to_numpy())
+    for _, group in frame.groupby(["region", "objective"]):
+        if len(group) >= 3 and group["change"].abs().max() > 1:
+            assert group.loc[group["change"].idxmax(), "mroi"] >= group.loc[group["change"].idxmin(), "mroi"]
