@@ -1,0 +1,293 @@
+"""Parse and validate a paths table into flat integer arrays, once, without a Python loop over paths.
+
+A paths table (ChannelAttribution-compatible) has one row per distinct journey path::
+
+    path               total_conversions  total_conversion_value  total_null
+    "a > b > c"        3                  120.0                   10
+
+Every engine in this package works on :class:`ParsedPaths`: the channels of all paths laid end to end in
+one ``int32`` array (``codes``) with ``offsets`` marking where each path starts, like a CSR matrix.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._errors import SkippedRowsWarning, contract_error
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "ParsedPaths",
+    "SkippedRowsWarning",
+    "apply_by_segment",
+    "iter_segments",
+    "parse_paths",
+    "validate_paths",
+]
+
+REQUIRED_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
+_COUNT_COLUMNS = ("total_conversions", "total_conversion_value", "total_null")
+
+
+@dataclass(frozen=True)
+class ParsedPaths:
+    """A validated paths table as flat arrays.
+
+    Attributes
+    ----------
+    channels : numpy.ndarray
+        Sorted distinct channel names (trimmed); ``codes`` index into it.
+    codes : numpy.ndarray
+        ``int32`` channel codes of all paths, concatenated.
+    offsets : numpy.ndarray
+        ``int64`` array of length ``n_paths + 1``; path ``i`` is ``codes[offsets[i]:offsets[i + 1]]``.
+    conversions, values, nulls : numpy.ndarray
+        ``float64`` per path: ``total_conversions``, ``total_conversion_value``, ``total_null``.
+    n_skipped : int
+        Rows of the input dropped because they had neither conversions nor nulls.
+    """
+
+    channels: np.ndarray
+    codes: np.ndarray
+    offsets: np.ndarray
+    conversions: np.ndarray
+    values: np.ndarray
+    nulls: np.ndarray
+    n_skipped: int = 0
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_paths(self) -> int:
+        """Number of (kept) paths."""
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of touches of each path."""
+        return np.diff(self.offsets)
+
+    @property
+    def path_of_touch(self) -> np.ndarray:
+        """For each entry of ``codes``, the index of its path (cached)."""
+        if "path_of_touch" not in self._cache:
+            self._cache["path_of_touch"] = np.repeat(np.arange(self.n_paths, dtype=np.int64), self.lengths)
+        return self._cache["path_of_touch"]
+
+    @property
+    def position(self) -> np.ndarray:
+        """For each entry of ``codes``, its 0-based position within its path (cached)."""
+        if "position" not in self._cache:
+            self._cache["position"] = np.arange(len(self.codes), dtype=np.int64) - np.repeat(
+                self.offsets[:-1], self.lengths
+            )
+        return self._cache["position"]
+
+    def with_counts(self, conversions: np.ndarray, values: np.ndarray, nulls: np.ndarray) -> ParsedPaths:
+        """The same paths with other counts (used by the bootstrap); cached structure is shared."""
+        return ParsedPaths(
+            self.channels, self.codes, self.offsets, conversions, values, nulls, self.n_skipped, self._cache
+        )
+
+
+def validate_paths(paths: pd.DataFrame, by: Sequence[str] = ()) -> None:
+    """Check a paths table against its contract; raise :class:`ContractError` naming what is wrong.
+
+    Vectorised (no per-row Python), so it stays cheap on millions of paths. Empty channel names are caught
+    by :func:`parse_paths`, which splits the paths anyway.
+
+    Parameters
+    ----------
+    paths : pandas.DataFrame
+        Columns ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null`` and any
+        segment columns named in ``by``.
+    by : sequence of str
+        Segment columns that must be present and non-null.
+    """
+    if not isinstance(paths, pd.DataFrame):
+        raise TypeError(f"paths must be a pandas DataFrame, got {type(paths).__name__}")
+    missing = [c for c in (*REQUIRED_COLUMNS, *by) if c not in paths.columns]
+    if missing:
+        raise contract_error(
+            "paths",
+            missing[0],
+            f"missing column(s) {missing}",
+            f"a table with columns {[*REQUIRED_COLUMNS, *by]} (found {list(map(str, paths.columns))})",
+        )
+    for col in (*by, "path"):
+        bad = paths[col].isna().to_numpy()
+        if bad.any():
+            rows = paths.index[bad]
+            raise contract_error("paths", col, f"{len(rows)} rows are null", "a value on every row", rows, [None] * 5)
+    for col in _COUNT_COLUMNS:
+        s = paths[col]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            raise contract_error("paths", col, f"dtype is {s.dtype}", "numbers (counts, currency)")
+        arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            rows = paths.index[bad]
+            raise contract_error(
+                "paths",
+                col,
+                f"{len(rows)} rows are missing, infinite or negative",
+                "finite numbers >= 0",
+                rows,
+                arr[bad][:5],
+            )
+    conv = paths["total_conversions"].to_numpy(dtype=np.float64)
+    value = paths["total_conversion_value"].to_numpy(dtype=np.float64)
+    bad = (conv == 0) & (value > 0)
+    if bad.any():
+        rows = paths.index[bad]
+        raise contract_error(
+            "paths",
+            "total_conversion_value",
+            f"{len(rows)} rows have value but no conversions",
+            "total_conversion_value = 0 where total_conversions = 0",
+            rows,
+            value[bad][:5],
+        )
+
+
+def _split(path: pd.Series, sep: str) -> tuple[pa.Array, np.ndarray]:
+    """Split and trim all paths at once with Arrow kernels; return (tokens, offsets)."""
+    if not pd.api.types.is_string_dtype(path):
+        path = path.astype(str)
+    arr = pc.cast(pa.array(path, from_pandas=True), pa.large_string())
+    pieces = pc.split_pattern(arr, sep)
+    offsets = np.asarray(pieces.offsets, dtype=np.int64)
+    tokens = pc.utf8_trim_whitespace(pieces.flatten())
+    return tokens, offsets
+
+
+def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -> ParsedPaths:
+    """Validate a paths table and turn it into flat integer arrays.
+
+    Channel names are trimmed; rows with no conversions and no nulls are skipped, counted in
+    ``ParsedPaths.n_skipped`` and announced with a :class:`SkippedRowsWarning`.
+
+    Parameters
+    ----------
+    paths : pandas.DataFrame
+        A paths table (see module docstring).
+    sep : str
+        Separator between channels in ``path``.
+    validate : bool
+        Check the contract first (turn off only for tables already validated).
+
+    Returns
+    -------
+    ParsedPaths
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [1, 0],
+    ...                   "total_conversion_value": [5.0, 0.0], "total_null": [0, 2]})
+    >>> p = parse_paths(t)
+    >>> p.channels.tolist(), p.codes.tolist(), p.offsets.tolist()
+    (['a', 'b'], [0, 1, 1], [0, 2, 3])
+    """
+    if not isinstance(sep, str) or not sep:
+        raise ValueError(f"sep must be a non-empty string, got {sep!r}")
+    if validate:
+        validate_paths(paths)
+    conv = paths["total_conversions"].to_numpy(dtype=np.float64)
+    nulls = paths["total_null"].to_numpy(dtype=np.float64)
+    values = paths["total_conversion_value"].to_numpy(dtype=np.float64)
+    keep = (conv > 0) | (nulls > 0)
+    n_skipped = int((~keep).sum())
+    if n_skipped:
+        warnings.warn(
+            f"paths: skipped {n_skipped} row(s) with total_conversions == 0 and total_null == 0",
+            SkippedRowsWarning,
+            stacklevel=3,
+        )
+    kept = paths.loc[keep, "path"] if n_skipped else paths["path"]
+    tokens, offsets = _split(kept, sep)
+    dictionary = tokens.dictionary_encode()
+    names = np.asarray(dictionary.dictionary.to_pylist(), dtype=object)
+    raw_codes = np.asarray(dictionary.indices, dtype=np.int64)
+    if (names == "").any():
+        empty_code = int(np.flatnonzero(names == "")[0])
+        first_touch = np.flatnonzero(raw_codes == empty_code)
+        path_ids = np.unique(np.searchsorted(offsets, first_touch, side="right") - 1)
+        rows = kept.index[path_ids]
+        raise contract_error(
+            "paths",
+            "path",
+            f"{len(rows)} paths have an empty channel name",
+            f"non-empty channel names separated by {sep!r} (e.g. 'meta_ads {sep} google_search')",
+            rows,
+            kept.loc[rows[:5]].tolist(),
+        )
+    order = np.argsort(names)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes = rank[raw_codes].astype(np.int32)
+    return ParsedPaths(
+        channels=names[order].astype(str),
+        codes=codes,
+        offsets=offsets,
+        conversions=conv[keep],
+        values=values[keep],
+        nulls=nulls[keep],
+        n_skipped=n_skipped,
+    )
+
+
+def iter_segments(paths: pd.DataFrame, by: str | Sequence[str] | None) -> Iterator[tuple[dict, pd.DataFrame]]:
+    """Yield ``(segment_key, sub_table)`` for each segment (one unsegmented group when ``by`` is None)."""
+    cols = _as_list(by)
+    if not cols:
+        yield {}, paths
+        return
+    for key, sub in paths.groupby(cols, sort=True, observed=True):
+        key_t = key if isinstance(key, tuple) else (key,)
+        yield dict(zip(cols, key_t, strict=True)), sub
+
+
+def apply_by_segment(
+    paths: pd.DataFrame,
+    by: str | Sequence[str] | None,
+    sep: str,
+    credit: Callable[[ParsedPaths, pd.DataFrame], pd.DataFrame],
+) -> pd.DataFrame:
+    """Validate once, then run ``credit`` on each segment's parsed paths and stack the results.
+
+    ``credit`` receives the parsed segment and the segment's kept rows of the table (same order).
+
+    The segment columns lead the result; ``attrs["skipped_rows"]`` counts the skipped rows.
+    """
+    cols = _as_list(by)
+    validate_paths(paths, cols)
+    frames, skipped = [], 0
+    for key, sub in iter_segments(paths, cols):
+        parsed = parse_paths(sub, sep, validate=False)
+        skipped += parsed.n_skipped
+        kept = sub[(sub["total_conversions"] > 0) | (sub["total_null"] > 0)] if parsed.n_skipped else sub
+        out = credit(parsed, kept)
+        for i, (col, val) in enumerate(key.items()):
+            out.insert(i, col, val)
+        frames.append(out)
+    result = pd.concat(frames, ignore_index=True) if frames else credit_empty(cols)
+    result.attrs["skipped_rows"] = skipped
+    return result
+
+
+def credit_empty(cols: list[str]) -> pd.DataFrame:
+    """An empty result (no rows in the paths table)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in (*cols, "channel")})
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
