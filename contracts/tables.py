@@ -168,8 +168,8 @@ def validate_paths(paths: pd.DataFrame, *, drop_empty: bool = False) -> pd.DataF
     """
     spec = SPECS["paths"]
     out = _validate_common(paths, spec)
-    steps = out["path"].str.split(">")
-    blank_step = steps.map(lambda parts: any(not p.strip() for p in parts))
+    # An empty name: a separator at either end, or two separators with only blanks between them.
+    blank_step = out["path"].str.contains(r"^\s*>|>\s*>|>\s*$", regex=True)
     bad = out.index[blank_step]
     if len(bad):
         _raise_if(

@@ -259,9 +259,10 @@ def test_path_rows_dropped_only_on_request_and_reported():
     assert out.attrs["dropped_rows"] == {"no_conversions_and_no_nulls": 1}
 
 
-def test_path_with_empty_channel_name():
+@pytest.mark.parametrize("path", ["meta_ads >  > email_crm", "meta_ads >", "> email_crm", "meta_ads >> email_crm"])
+def test_path_with_empty_channel_name(path):
     df = paths_table()
-    df.loc[0, "path"] = "meta_ads >  > email_crm"
+    df.loc[0, "path"] = path
     with pytest.raises(ContractError, match=r"paths\.path: 1 paths have an empty channel name.*row 0"):
         validate_paths(df)
 
