@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   ?= 7
 
-.PHONY: run test lint install install-test sample clean
+.PHONY: run test lint install install-test sample bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ test: lint
 # Regenerate the bundled sample data (byte-for-byte reproducible; tests check it).
 sample: install
 	$(BIN)/growth-allocator simulate --seed $(SEED) --out data/sample
+
+# Speed and accuracy figures (prints tables, writes benchmarks/results/*.json); peers run side by side.
+bench: install-test
+	$(BIN)/python -m pip install --quiet -e ".[test,spark,bench]"
+	$(BIN)/python benchmarks/attribution.py
+	$(BIN)/python benchmarks/attribution_accuracy.py
+	$(BIN)/python benchmarks/optimizer.py
 
 clean:
 	rm -rf $(VENV) .out .pytest_cache .ruff_cache
