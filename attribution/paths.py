@@ -160,7 +160,10 @@ def _split(path: pd.Series, sep: str) -> tuple[pa.Array, np.ndarray]:
     """Split and trim all paths at once with Arrow kernels; return (tokens, offsets)."""
     if not pd.api.types.is_string_dtype(path):
         path = path.astype(str)
-    arr = pc.cast(pa.array(path, from_pandas=True), pa.large_string())
+    arr = pa.array(path, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # e.g. an Arrow-backed column read from Parquet
+        arr = arr.combine_chunks()
+    arr = pc.cast(arr, pa.large_string())
     pieces = pc.split_pattern(arr, sep)
     offsets = np.asarray(pieces.offsets, dtype=np.int64)
     tokens = pc.utf8_trim_whitespace(pieces.flatten())

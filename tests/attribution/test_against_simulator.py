@@ -60,3 +60,19 @@ def test_paths_built_from_the_sample_events_are_the_sample_paths():
     )
     truth = __import__("json").loads((ROOT / "data" / "sample" / "truth.json").read_text())["meta"]["journeys"]
     assert built.attrs["report"]["open_journeys"] == truth["open_journeys"]
+
+
+def test_paths_read_back_from_parquet_give_the_same_credit(tmp_path):
+    # Arrow-backed string columns (several chunks) must parse like plain ones.
+    import pandas as pd
+
+    import attribution
+    from contracts import load_table
+
+    paths = load_table(ROOT / "data" / "sample" / "paths.csv").drop(columns="region")
+    big = pd.concat([paths] * 3, ignore_index=True)
+    big.to_parquet(tmp_path / "paths.parquet", row_group_size=5_000)
+    back = pd.read_parquet(tmp_path / "paths.parquet", dtype_backend="pyarrow")
+    expected = attribution.markov(big, order=2).set_index("channel")["conversions"]
+    got = attribution.markov(back, order=2).set_index("channel")["conversions"]
+    pd.testing.assert_series_equal(got, expected, check_dtype=False)
