@@ -44,6 +44,7 @@ sample: install
 bench: install-test
 	$(BIN)/python -m pip install --quiet -e ".[test,spark,bench]"
 	$(BIN)/python benchmarks/attribution.py
+	$(BIN)/python benchmarks/attribution_memory.py
 	$(BIN)/python benchmarks/attribution_accuracy.py
 	$(BIN)/python benchmarks/optimizer.py
 

@@ -85,25 +85,62 @@ def _check_order(order: object) -> int:
 
 
 def _window_ids(parsed: ParsedPaths, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """State id of each state occurrence and its path, in path order, after collapsing repeats."""
+    """State id of each state occurrence and its path, in path order, after collapsing repeats.
+
+    Written to keep few touch-length temporaries alive (int32 ids where they fit): at a million paths each
+    such array is tens of MB.
+    """
     base = len(parsed.channels) + 1
     if float(base) ** order >= 2.0**62:
         raise ValueError(f"too many channels ({base - 1}) for order {order}: state ids overflow int64")
-    digits = parsed.codes.astype(np.int64) + 1
-    pos = parsed.position
-    lengths = parsed.lengths
-    ids = digits.copy()
-    for j in range(1, order):
-        shifted = np.zeros_like(digits)
-        shifted[j:] = digits[:-j]
-        ids += np.where(pos >= j, shifted, 0) * base**j
-    length_of_touch = np.repeat(lengths, lengths)
-    valid = (pos >= order - 1) | ((length_of_touch < order) & (pos == length_of_touch - 1))
-    sid = ids[valid]
-    spath = parsed.path_of_touch[valid]
+    dtype = np.int32 if base**order < 2**31 else np.int64
+    ids = parsed.codes.astype(dtype)
+    ids += 1
+    path_of_touch = parsed.path_of_touch
+    if order == 1:
+        sid, spath = ids, path_of_touch
+    else:
+        pos = parsed.position
+        digits = ids.copy()
+        for j in range(1, order):
+            shifted = np.zeros_like(digits)
+            shifted[j:] = digits[:-j]
+            shifted[pos < j] = 0
+            shifted *= base**j
+            ids += shifted
+            del shifted
+        del digits
+        # A window of `order` touches ends at each position >= order - 1; a shorter path is one state.
+        valid = pos >= order - 1
+        short = np.flatnonzero(parsed.lengths < order)
+        valid[parsed.offsets[short + 1] - 1] = True
+        sid, spath = ids[valid], path_of_touch[valid]
+        del ids, valid
     repeat = np.zeros(len(sid), dtype=bool)
     repeat[1:] = (sid[1:] == sid[:-1]) & (spath[1:] == spath[:-1])
-    return sid[~repeat], spath[~repeat]
+    keep = ~repeat
+    return sid[keep], spath[keep]
+
+
+#: Key spaces up to this size are factorised with a dense lookup table instead of a hash table.
+_DENSE_KEYS = 20_000_000
+
+
+def _factorize_sorted(keys: np.ndarray, base: int, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(keys, sort=True)`` for non-negative keys below ``base**digits``.
+
+    A dense table over the key space gives the same codes in one pass with little memory (a hash table over
+    millions of keys costs hundreds of MB); large key spaces fall back to pandas.
+    """
+    space = base**digits
+    if space > _DENSE_KEYS:
+        return pd.factorize(keys, sort=True)
+    present = np.zeros(space, dtype=bool)
+    present[keys] = True
+    uniques = np.flatnonzero(present)
+    lookup = np.full(space, -1, dtype=np.int32 if len(uniques) < 2**31 else np.int64)
+    lookup[uniques] = np.arange(len(uniques))
+    return lookup[keys], uniques
 
 
 def markov_design(parsed: ParsedPaths, order: int = 1) -> MarkovDesign:
@@ -124,8 +161,8 @@ def markov_design(parsed: ParsedPaths, order: int = 1) -> MarkovDesign:
     if key in parsed._cache:
         return parsed._cache[key]
     sid, spath = _window_ids(parsed, order)
-    codes, uniques = pd.factorize(sid, sort=True)
-    node = codes.astype(np.int64) + 1
+    codes, uniques = _factorize_sorted(sid, parsed.channels.size + 1, order)
+    node = codes.astype(np.int32) + 1
     n_states = len(uniques)
     first = np.ones(len(node), dtype=bool)
     first[1:] = spath[1:] != spath[:-1]
@@ -135,8 +172,8 @@ def markov_design(parsed: ParsedPaths, order: int = 1) -> MarkovDesign:
     prev[first] = 0
     last = np.ones(len(node), dtype=bool)
     last[:-1] = first[1:]
-    trans_key = prev * (n_states + 1) + node
-    entry_trans, trans_uniques = pd.factorize(trans_key, sort=True)
+    trans_key = prev.astype(np.int64) * (n_states + 1) + node
+    entry_trans, trans_uniques = _factorize_sorted(trans_key, n_states + 1, 2)
     base = len(parsed.channels) + 1
     state_ids = np.asarray(uniques, dtype=np.int64)
     contains = np.zeros((n_states, len(parsed.channels)), dtype=bool)

@@ -75,18 +75,17 @@ class ParsedPaths:
 
     @property
     def path_of_touch(self) -> np.ndarray:
-        """For each entry of ``codes``, the index of its path (cached)."""
+        """For each entry of ``codes``, the index of its path (cached, ``int32``)."""
         if "path_of_touch" not in self._cache:
-            self._cache["path_of_touch"] = np.repeat(np.arange(self.n_paths, dtype=np.int64), self.lengths)
+            self._cache["path_of_touch"] = np.repeat(np.arange(self.n_paths, dtype=np.int32), self.lengths)
         return self._cache["path_of_touch"]
 
     @property
     def position(self) -> np.ndarray:
-        """For each entry of ``codes``, its 0-based position within its path (cached)."""
+        """For each entry of ``codes``, its 0-based position within its path (cached, ``int32``)."""
         if "position" not in self._cache:
-            self._cache["position"] = np.arange(len(self.codes), dtype=np.int64) - np.repeat(
-                self.offsets[:-1], self.lengths
-            )
+            starts = np.repeat(self.offsets[:-1].astype(np.int32), self.lengths)
+            self._cache["position"] = np.arange(len(self.codes), dtype=np.int32) - starts
         return self._cache["position"]
 
     def with_counts(self, conversions: np.ndarray, values: np.ndarray, nulls: np.ndarray) -> ParsedPaths:
@@ -156,18 +155,36 @@ def validate_paths(paths: pd.DataFrame, by: Sequence[str] = ()) -> None:
         )
 
 
-def _split(path: pd.Series, sep: str) -> tuple[pa.Array, np.ndarray]:
-    """Split and trim all paths at once with Arrow kernels; return (tokens, offsets)."""
+#: Rows split at a time: bounds the transient memory of Arrow's string kernels on large tables.
+_SPLIT_CHUNK_ROWS = 250_000
+
+
+def _split(path: pd.Series, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split and trim all paths with Arrow kernels, chunk by chunk.
+
+    Returns ``(names, codes, offsets)``: distinct trimmed channel names in order of first appearance, the
+    ``int32`` code of every touch, and ``int64`` offsets (path ``i`` is ``codes[offsets[i]:offsets[i + 1]]``).
+    """
     if not pd.api.types.is_string_dtype(path):
         path = path.astype(str)
     arr = pa.array(path, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):  # e.g. an Arrow-backed column read from Parquet
         arr = arr.combine_chunks()
-    arr = pc.cast(arr, pa.large_string())
-    pieces = pc.split_pattern(arr, sep)
-    offsets = np.asarray(pieces.offsets, dtype=np.int64)
-    tokens = pc.utf8_trim_whitespace(pieces.flatten())
-    return tokens, offsets
+    lookup: dict[str, int] = {}
+    code_parts: list[np.ndarray] = []
+    offset_parts = [np.zeros(1, dtype=np.int64)]
+    n_tokens = 0
+    for start in range(0, len(arr), _SPLIT_CHUNK_ROWS):
+        pieces = pc.split_pattern(pc.cast(arr.slice(start, _SPLIT_CHUNK_ROWS), pa.large_string()), sep)
+        offsets = np.asarray(pieces.offsets, dtype=np.int64)
+        encoded = pc.utf8_trim_whitespace(pieces.flatten()).dictionary_encode()
+        local = [lookup.setdefault(name, len(lookup)) for name in encoded.dictionary.to_pylist()]
+        code_parts.append(np.asarray(local, dtype=np.int32)[np.asarray(encoded.indices)])
+        offset_parts.append(offsets[1:] - offsets[0] + n_tokens)
+        n_tokens += int(offsets[-1] - offsets[0])
+    names = np.asarray(list(lookup), dtype=object)
+    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int32)
+    return names, codes, np.concatenate(offset_parts)
 
 
 def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -> ParsedPaths:
@@ -214,10 +231,7 @@ def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -
             stacklevel=3,
         )
     kept = paths.loc[keep, "path"] if n_skipped else paths["path"]
-    tokens, offsets = _split(kept, sep)
-    dictionary = tokens.dictionary_encode()
-    names = np.asarray(dictionary.dictionary.to_pylist(), dtype=object)
-    raw_codes = np.asarray(dictionary.indices, dtype=np.int64)
+    names, raw_codes, offsets = _split(kept, sep)
     if (names == "").any():
         empty_code = int(np.flatnonzero(names == "")[0])
         first_touch = np.flatnonzero(raw_codes == empty_code)
