@@ -1,5 +1,32 @@
-"""Bayesian media-mix model (PyMC).
+"""Bayesian media-mix model (PyMC): adstock, saturation, geo hierarchy, ROI priors, lift-test calibration,
+diagnostics and response curves.
 
-Not implemented yet: the model, its components and diagnostics arrive with issue 5. Nothing here
-pretends otherwise; importing this package only gives this note.
+>>> import mmm                                                    # doctest: +SKIP
+>>> fitted = mmm.fit(spend, kpi, channels=channels, lift_tests=lift_tests, seed=1)   # doctest: +SKIP
+>>> fitted.roi(hurdle=1.5)                                        # doctest: +SKIP
+>>> curves = fitted.response_curves(period_weeks=13)              # optimizer.ResponseCurves  # doctest: +SKIP
 """
+
+from mmm.adstock import Adstock, DelayedAdstock, GeometricAdstock
+from mmm.diagnostics import Diagnostics, MMMDiagnosticWarning, diagnose
+from mmm.fit import fit
+from mmm.io import load
+from mmm.results import FittedMMM
+from mmm.saturation import HillSaturation, LogisticSaturation, Saturation
+from mmm.spec import MMMSpec
+
+__all__ = [
+    "Adstock",
+    "DelayedAdstock",
+    "Diagnostics",
+    "FittedMMM",
+    "GeometricAdstock",
+    "HillSaturation",
+    "LogisticSaturation",
+    "MMMDiagnosticWarning",
+    "MMMSpec",
+    "Saturation",
+    "diagnose",
+    "fit",
+    "load",
+]

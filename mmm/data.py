@@ -1,0 +1,225 @@
+"""From contract tables to the arrays the model works on (validated once, at the boundary)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from contracts import (
+    DataWarning,
+    check_panel,
+    validate_channels,
+    validate_controls,
+    validate_kpi,
+    validate_lift_tests,
+    validate_spend,
+)
+from mmm.spec import WEEKS_PER_YEAR
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Arrays of one fitted panel; cells are the (region, channel) pairs with spend.
+
+    Attributes
+    ----------
+    weeks : pandas.DatetimeIndex
+        The weeks (T).
+    regions, channels : tuple of str
+        Region and channel labels.
+    cells : pandas.DataFrame
+        ``region``, ``channel``, ``objective`` (``None`` when no channel catalog was given), one row per cell (C).
+    cell_region, cell_channel : numpy.ndarray
+        Integer index of each cell's region and channel.
+    spend : numpy.ndarray
+        Weekly spend (T, C) in currency.
+    spend_scale : numpy.ndarray
+        Mean spend of each cell over its active weeks (C,).
+    revenue : numpy.ndarray
+        Weekly revenue (T, R) in currency.
+    revenue_scale : numpy.ndarray
+        Mean weekly revenue per region (R,).
+    controls : numpy.ndarray
+        Controls (T, R, n_controls) divided by their maximum absolute value.
+    control_names : tuple of str
+        Control columns.
+    lift_tests : pandas.DataFrame
+        The lift tests with ``cell`` (index) and ``region_index`` added.
+    lift_window : numpy.ndarray
+        (n_tests, T) boolean: weeks overlapping each test's [start, end].
+    lift_counterfactual : numpy.ndarray
+        (T, n_tests) spend of the tested cell had the test not been run: the observed spend minus ``spend_delta``,
+        spread over the window in proportion to observed spend (or evenly when the cell went dark).
+    """
+
+    weeks: pd.DatetimeIndex
+    regions: tuple[str, ...]
+    channels: tuple[str, ...]
+    cells: pd.DataFrame
+    cell_region: np.ndarray
+    cell_channel: np.ndarray
+    spend: np.ndarray
+    spend_scale: np.ndarray
+    revenue: np.ndarray
+    revenue_scale: np.ndarray
+    controls: np.ndarray
+    control_names: tuple[str, ...]
+    lift_tests: pd.DataFrame
+    lift_window: np.ndarray
+    lift_counterfactual: np.ndarray
+
+    @property
+    def n_weeks(self) -> int:
+        """Number of weeks."""
+        return len(self.weeks)
+
+    def fourier(self, order: int) -> np.ndarray:
+        """Yearly Fourier terms (T, 2*order): sin and cos of each harmonic."""
+        t = np.arange(self.n_weeks)[:, None]
+        k = np.arange(1, order + 1)[None, :]
+        angle = 2 * np.pi * k * t / WEEKS_PER_YEAR
+        return np.concatenate([np.sin(angle), np.cos(angle)], axis=1)
+
+    def cell_label(self, i: int) -> str:
+        """``region/channel`` of cell ``i``."""
+        return f"{self.cells.at[i, 'region']}/{self.cells.at[i, 'channel']}"
+
+
+def prepare_data(
+    spend: pd.DataFrame,
+    kpi: pd.DataFrame,
+    *,
+    channels: pd.DataFrame | None = None,
+    controls: pd.DataFrame | None = None,
+    lift_tests: pd.DataFrame | None = None,
+) -> ModelData:
+    """Validate the tables (``contracts``) and build :class:`ModelData`.
+
+    Cells with no spend at all are left out with a :class:`contracts.DataWarning` naming them.
+
+    Raises
+    ------
+    contracts.ContractError
+        Any table breaks its contract or the tables do not line up.
+    """
+    spend = validate_spend(spend)
+    kpi = validate_kpi(kpi)
+    channels = validate_channels(channels) if channels is not None else None
+    controls = validate_controls(controls) if controls is not None else None
+    lift_tests = validate_lift_tests(lift_tests) if lift_tests is not None else None
+    check_panel(spend, kpi, channels=channels, controls=controls, lift_tests=lift_tests)
+
+    weeks = pd.DatetimeIndex(sorted(kpi["week"].unique()))
+    regions = tuple(sorted(kpi["region"].unique()))
+    grid = spend.pivot_table(index="week", columns=["region", "channel"], values="spend", aggfunc="sum")
+    grid = grid.reindex(weeks)
+    n_missing = int(grid.isna().to_numpy().sum())
+    if n_missing:
+        warnings.warn(
+            f"spend: {n_missing} (week, region, channel) values are missing and taken as 0", DataWarning, stacklevel=3
+        )
+    grid = grid.fillna(0.0)
+    totals = grid.sum(axis=0)
+    silent = [f"{r}/{c}" for (r, c) in totals.index[totals <= 0]]
+    if silent:
+        warnings.warn(
+            f"spend: {len(silent)} cells have no spend and are left out of the model: {silent[:10]}",
+            DataWarning,
+            stacklevel=3,
+        )
+    grid = grid.loc[:, totals > 0]
+    cell_keys = list(grid.columns)
+    channel_names = tuple(sorted({c for _, c in cell_keys}))
+    objective = None
+    if channels is not None:
+        lookup = dict(zip(channels["channel"], channels["objective"], strict=True))
+        objective = [lookup[c] for _, c in cell_keys]
+    cells = pd.DataFrame(
+        {"region": [r for r, _ in cell_keys], "channel": [c for _, c in cell_keys], "objective": objective}
+    )
+    values = grid.to_numpy(dtype=float)
+    active = np.where(values > 0, values, np.nan)
+    revenue = kpi.pivot(index="week", columns="region", values="revenue").reindex(index=weeks, columns=list(regions))
+    control_values, control_names = _controls(controls, weeks, regions)
+    cell_region = np.array([regions.index(r) for r in cells["region"]])
+    lift, window, counterfactual = _lift_arrays(lift_tests, weeks, cells, values, cell_region)
+    return ModelData(
+        weeks=weeks,
+        regions=regions,
+        channels=channel_names,
+        cells=cells,
+        cell_region=cell_region,
+        cell_channel=np.array([channel_names.index(c) for c in cells["channel"]]),
+        spend=values,
+        spend_scale=np.nanmean(active, axis=0),
+        revenue=revenue.to_numpy(dtype=float),
+        revenue_scale=revenue.mean(axis=0).to_numpy(dtype=float),
+        controls=control_values,
+        control_names=control_names,
+        lift_tests=lift,
+        lift_window=window,
+        lift_counterfactual=counterfactual,
+    )
+
+
+def _controls(controls, weeks, regions) -> tuple[np.ndarray, tuple[str, ...]]:
+    if controls is None:
+        return np.zeros((len(weeks), len(regions), 0)), ()
+    names = tuple(c for c in controls.columns if c not in ("week", "region"))
+    cube = np.stack(
+        [
+            controls.pivot(index="week", columns="region", values=n)
+            .reindex(index=weeks, columns=list(regions))
+            .to_numpy(dtype=float)
+            for n in names
+        ],
+        axis=-1,
+    )
+    scale = np.nanmax(np.abs(cube), axis=(0, 1))
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.nan_to_num(cube / scale), names
+
+
+def _lift_arrays(lift_tests, weeks, cells, spend, cell_region) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    n_weeks = len(weeks)
+    if lift_tests is None or len(lift_tests) == 0:
+        empty = pd.DataFrame(
+            columns=[
+                "region",
+                "channel",
+                "start",
+                "end",
+                "spend_delta",
+                "revenue_delta",
+                "revenue_delta_se",
+                "cell",
+                "region_index",
+            ]
+        )
+        return empty, np.zeros((0, n_weeks), dtype=bool), np.zeros((n_weeks, 0))
+    index = {(r, c): i for i, (r, c) in enumerate(zip(cells["region"], cells["channel"], strict=True))}
+    week_start = weeks.to_numpy()
+    week_end = (weeks + pd.Timedelta(days=6)).to_numpy()
+    tests = lift_tests.reset_index(drop=True).copy()
+    tests["cell"] = [index[(r, c)] for r, c in zip(tests["region"], tests["channel"], strict=True)]
+    tests["region_index"] = cell_region[tests["cell"].to_numpy()]
+    window = np.stack(
+        [
+            (week_end >= s.to_datetime64()) & (week_start <= e.to_datetime64())
+            for s, e in zip(tests["start"], tests["end"], strict=True)
+        ]
+    )
+    counterfactual = np.zeros((n_weeks, len(tests)))
+    for i, (cell, delta) in enumerate(zip(tests["cell"], tests["spend_delta"], strict=True)):
+        series = spend[:, cell].copy()
+        observed = series[window[i]]
+        total = observed.sum()
+        if total > 0 and total - delta >= 0:
+            series[window[i]] = observed * (total - delta) / total
+        else:
+            series[window[i]] = np.maximum(observed - delta / len(observed), 0.0)
+        counterfactual[:, i] = series
+    return tests, window, counterfactual

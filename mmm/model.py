@@ -1,0 +1,133 @@
+"""The geo-hierarchical PyMC model.
+
+Per region ``r`` and week ``t``, in units of the region's mean revenue::
+
+    revenue = level_r (1 + trend_r t/52) (1 + fourier_t · season_r) (1 + controls_rt · gamma_r)
+              + Σ_cells-of-r beta_c · saturation(adstock(spend_c)_t / spend_scale_c) + noise
+
+The media part is parameterised by ROI: each cell's ROI over the data window has a LogNormal prior (from the
+``roi_priors`` table or the spec's default), and ``beta_c`` follows from it as
+``roi_c · Σ_t spend_c / Σ_t saturation_c``. Regions share a channel-level effect on log ROI (partial pooling), and
+one adstock shape per channel. Each lift test adds ``revenue_delta ~ Normal(implied delta, revenue_delta_se)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from mmm.adstock import convolve, lagged
+from mmm.data import ModelData
+from mmm.spec import MMMSpec
+
+
+def build_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_log_sd: np.ndarray) -> pm.Model:
+    """Build (not sample) the PyMC model.
+
+    Parameters
+    ----------
+    data : ModelData
+        Prepared arrays (:func:`mmm.data.prepare_data`).
+    spec : MMMSpec
+        Components and prior settings.
+    roi_log_median, roi_log_sd : numpy.ndarray
+        Per-cell LogNormal prior of ROI (C,).
+
+    Returns
+    -------
+    pymc.Model
+        Deterministics ``roi`` and ``beta`` (cell), ``cell_adstock_*`` / ``cell_saturation_*`` (cell) and
+        ``baseline`` (week, region) are what the results are computed from.
+    """
+    n_train = data.n_weeks - spec.holdout_weeks
+    if n_train < 8:
+        raise ValueError(
+            f"holdout_weeks must leave at least 8 weeks to fit; got holdout_weeks={spec.holdout_weeks} "
+            f"with {data.n_weeks} weeks of data"
+        )
+    coords = {
+        "week": np.arange(data.n_weeks),
+        "region": list(data.regions),
+        "channel": list(data.channels),
+        "cell": [data.cell_label(i) for i in range(len(data.cells))],
+        "fourier": [f"{f}_{k}" for f in ("sin", "cos") for k in range(1, spec.fourier_order + 1)],
+        "control": list(data.control_names),
+    }
+    scaled_spend = data.spend / data.spend_scale
+    with pm.Model(coords=coords) as model:
+        media_cell, sat_params, beta = _media(data, spec, scaled_spend, roi_log_median, roi_log_sd)
+        media = pt.dot(media_cell, _region_matrix(data))
+        baseline = pm.Deterministic("baseline", _baseline(data, spec), dims=("week", "region"))
+        sigma = pm.HalfNormal("sigma", sigma=spec.noise_sigma, dims="region")
+        y = data.revenue / data.revenue_scale
+        mu = baseline + media
+        pm.Normal("revenue", mu=mu[:n_train], sigma=sigma, observed=y[:n_train])
+        if len(data.lift_tests):
+            _lift_likelihood(data, spec, sat_params, beta)
+    return model
+
+
+def _region_matrix(data: ModelData) -> np.ndarray:
+    out = np.zeros((len(data.cells), len(data.regions)))
+    out[np.arange(len(data.cells)), data.cell_region] = 1.0
+    return out
+
+
+def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
+    channel_index = data.cell_channel
+    ad_params = {k: v[channel_index] for k, v in spec.adstock.priors("channel").items()}
+    for name, value in ad_params.items():
+        pm.Deterministic(f"cell_adstock_{name}", value, dims="cell")
+    weights = spec.adstock.weights(ad_params)
+    adstocked = convolve(lagged(scaled_spend, spec.adstock.l_max), weights)
+    sat_params = spec.saturation.priors("cell", "channel", channel_index)
+    for name, value in sat_params.items():
+        pm.Deterministic(f"cell_saturation_{name}", value, dims="cell")
+    response = spec.saturation.apply(adstocked, sat_params, pt)
+
+    pooled = np.sqrt(spec.roi_pooling)
+    channel_z = pm.Normal("roi_channel_z", 0.0, 1.0, dims="channel")
+    cell_z = pm.Normal("roi_cell_z", 0.0, 1.0, dims="cell")
+    log_roi = roi_log_median + roi_log_sd * (pooled * channel_z[channel_index] + np.sqrt(1 - pooled**2) * cell_z)
+    roi = pm.Deterministic("roi", pt.exp(log_roi), dims="cell")
+    spend_share = data.spend.sum(axis=0) / data.revenue_scale[data.cell_region]
+    beta = pm.Deterministic("beta", roi * spend_share / response.sum(axis=0), dims="cell")
+    return response * beta, (ad_params, sat_params), beta
+
+
+def _baseline(data: ModelData, spec: MMMSpec):
+    n_regions = len(data.regions)
+    level = pm.LogNormal("level", mu=np.log(0.75), sigma=0.5, dims="region")
+    out = level[None, :] * pt.ones((data.n_weeks, n_regions))
+    if spec.trend:
+        trend = pm.Normal("trend", 0.0, 0.2, dims="region")
+        out = out * (1.0 + trend[None, :] * np.arange(data.n_weeks)[:, None] / 52.0)
+    if spec.fourier_order:
+        terms = data.fourier(spec.fourier_order)
+        season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
+        out = out * (1.0 + pt.dot(terms, season))
+    if data.controls.shape[2]:
+        gamma = pm.Normal("control_effect", 0.0, 1.0, dims=("region", "control"))
+        out = out * (1.0 + (data.controls * gamma[None, :, :]).sum(axis=2))
+    return out
+
+
+def _lift_likelihood(data: ModelData, spec: MMMSpec, params, beta) -> None:
+    ad_params, sat_params = params
+    tests = data.lift_tests
+    cell = tests["cell"].to_numpy()
+    scale = data.spend_scale[cell]
+    weights = spec.adstock.weights({k: v[cell] for k, v in ad_params.items()})
+    test_sat = {k: v[cell] for k, v in sat_params.items()}
+    observed = convolve(lagged(data.spend[:, cell] / scale, spec.adstock.l_max), weights)
+    planned = convolve(lagged(data.lift_counterfactual / scale, spec.adstock.l_max), weights)
+    diff = spec.saturation.apply(observed, test_sat, pt) - spec.saturation.apply(planned, test_sat, pt)
+    implied = beta[cell] * (diff * data.lift_window.T).sum(axis=0)
+    region_scale = data.revenue_scale[tests["region_index"].to_numpy()]
+    pm.Normal(
+        "lift",
+        mu=implied,
+        sigma=tests["revenue_delta_se"].to_numpy(dtype=float) / region_scale,
+        observed=tests["revenue_delta"].to_numpy(dtype=float) / region_scale,
+    )

@@ -1,0 +1,233 @@
+"""A fitted media-mix model: ROI, contributions, response curves and model health, from the posterior alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from mmm.adstock import lagged
+from mmm.data import ModelData
+from mmm.spec import MMMSpec
+from mmm.stats import hdi
+
+#: Draws processed at a time when the whole (draws, weeks, cells) array would be large.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, eq=False)
+class FittedMMM:
+    """Posterior of a media-mix model with the data it was fitted on.
+
+    Build it with :func:`mmm.fit` or :func:`mmm.load`. Every method works from ``idata.posterior`` and ``data``, so a
+    saved fit gives the same answers as a fresh one.
+
+    Attributes
+    ----------
+    data : ModelData
+        The prepared panel.
+    spec : MMMSpec
+        The model specification.
+    idata : arviz.InferenceData
+        Posterior (with deterministics ``roi``, ``beta``, ``baseline``, ``cell_adstock_*``, ``cell_saturation_*``,
+        ``sigma``) and sample stats.
+    roi_prior : pandas.DataFrame
+        Per cell: ``prior_log_median``, ``prior_log_sd``, ``prior_source`` (``table`` or ``default``).
+    info : dict
+        How it was fitted: sampler, draws, tune, chains, seed, seconds, free variable names, preview flag.
+    """
+
+    data: ModelData
+    spec: MMMSpec
+    idata: az.InferenceData
+    roi_prior: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ draws
+    def draws(self, name: str) -> np.ndarray:
+        """Posterior draws of variable ``name`` with chains and draws stacked on axis 0."""
+        values = self.idata.posterior[name].values
+        return values.reshape(-1, *values.shape[2:])
+
+    @property
+    def n_draws(self) -> int:
+        """Total posterior draws (chains × draws)."""
+        post = self.idata.posterior
+        return int(post.sizes["chain"] * post.sizes["draw"])
+
+    def _cell_params(self, prefix: str, index: slice | np.ndarray = slice(None)) -> dict[str, np.ndarray]:
+        names = [v for v in self.idata.posterior.data_vars if str(v).startswith(prefix)]
+        return {str(v)[len(prefix) :]: self.draws(str(v))[index] for v in names}
+
+    def _response_chunks(self) -> Iterator[tuple[slice, np.ndarray, dict[str, np.ndarray]]]:
+        """Yield (draw slice, scaled adstock (d, T, C), saturation parameters (d, 1, C))."""
+        lags = lagged(self.data.spend / self.data.spend_scale, self.spec.adstock.l_max)
+        for start in range(0, self.n_draws, _CHUNK):
+            index = slice(start, min(start + _CHUNK, self.n_draws))
+            ad = self._cell_params("cell_adstock_", index)
+            weights = np.stack(
+                [self.spec.adstock.weights({k: v[d] for k, v in ad.items()}) for d in range(index.stop - index.start)]
+            )
+            adstocked = np.einsum("ltc,dlc->dtc", lags, weights)
+            sat = {k: v[:, None, :] for k, v in self._cell_params("cell_saturation_", index).items()}
+            yield index, adstocked, sat
+
+    def contribution_draws(self) -> np.ndarray:
+        """Weekly contribution of every cell per draw, in currency: shape (draws, weeks, cells)."""
+        out = np.empty((self.n_draws, self.data.n_weeks, len(self.data.cells)))
+        beta = self.draws("beta") * self.data.revenue_scale[self.data.cell_region]
+        for index, adstocked, sat in self._response_chunks():
+            out[index] = beta[index, None, :] * self.spec.saturation.apply(adstocked, sat, np)
+        return out
+
+    def predicted_draws(self) -> np.ndarray:
+        """Expected weekly revenue per draw (without noise), in currency: shape (draws, weeks, regions)."""
+        region = np.zeros((len(self.data.cells), len(self.data.regions)))
+        region[np.arange(len(self.data.cells)), self.data.cell_region] = 1.0
+        media = self.contribution_draws() @ region
+        return self.draws("baseline") * self.data.revenue_scale + media
+
+    # ------------------------------------------------------------------ answers
+    def roi(self, hurdle: float = 1.5, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """ROI per (region, channel) over the data window, with uncertainty.
+
+        Parameters
+        ----------
+        hurdle : float
+            ROI below which a cell is flagged; ``p_below_hurdle`` is the posterior probability of that.
+        hdi_prob : float
+            Mass of the highest-density intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``region``, ``channel``, ``objective``, ``spend``, ``contribution`` (posterior mean) with
+            ``contribution_hdi_low/high``, ``roi_mean``, ``roi_median``, ``roi_sd``, ``roi_hdi_low``,
+            ``roi_hdi_high``, ``p_below_hurdle``, ``mroi_mean``, ``mroi_hdi_low``, ``mroi_hdi_high`` (marginal ROI:
+            extra revenue per extra unit of spend when the cell's whole spend series grows in proportion) and
+            ``prior_source``.
+        """
+        if not (isinstance(hurdle, (int, float)) and np.isfinite(hurdle) and hurdle > 0):
+            raise ValueError(f"hurdle must be a finite number > 0; got {hurdle!r}")
+        roi = self.draws("roi")
+        spend = self.data.spend.sum(axis=0)
+        mroi = self.mroi_draws()
+        out = self.data.cells.copy()
+        out["spend"] = spend
+        contribution = roi * spend
+        out["contribution"] = contribution.mean(axis=0)
+        out["contribution_hdi_low"], out["contribution_hdi_high"] = hdi(contribution, hdi_prob)
+        out["roi_mean"] = roi.mean(axis=0)
+        out["roi_median"] = np.median(roi, axis=0)
+        out["roi_sd"] = roi.std(axis=0)
+        out["roi_hdi_low"], out["roi_hdi_high"] = hdi(roi, hdi_prob)
+        out["p_below_hurdle"] = (roi < hurdle).mean(axis=0)
+        out["mroi_mean"] = mroi.mean(axis=0)
+        out["mroi_hdi_low"], out["mroi_hdi_high"] = hdi(mroi, hdi_prob)
+        out["prior_source"] = self.roi_prior["prior_source"].to_numpy()
+        return out
+
+    def mroi_draws(self) -> np.ndarray:
+        """Marginal ROI per draw and cell (draws, cells): ``Σ_t beta·u·f'(u) / Σ_t spend`` at observed spend."""
+        out = np.empty((self.n_draws, len(self.data.cells)))
+        beta = self.draws("beta") * self.data.revenue_scale[self.data.cell_region]
+        for index, adstocked, sat in self._response_chunks():
+            out[index] = beta[index] * self.spec.saturation.elasticity(adstocked, sat).sum(axis=1)
+        return out / self.data.spend.sum(axis=0)
+
+    def contributions(self, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Weekly contribution of every cell (and the baseline per region) with intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``week``, ``region``, ``channel`` (``"baseline"`` for the baseline rows), ``spend``,
+            ``contribution_mean``, ``contribution_hdi_low``, ``contribution_hdi_high``.
+        """
+        draws = self.contribution_draws()
+        low, high = hdi(draws, hdi_prob)
+        n_t, n_c = draws.shape[1:]
+        media = pd.DataFrame(
+            {
+                "week": np.repeat(self.data.weeks, n_c),
+                "region": np.tile(self.data.cells["region"].to_numpy(), n_t),
+                "channel": np.tile(self.data.cells["channel"].to_numpy(), n_t),
+                "spend": self.data.spend.reshape(-1),
+                "contribution_mean": draws.mean(axis=0).reshape(-1),
+                "contribution_hdi_low": low.reshape(-1),
+                "contribution_hdi_high": high.reshape(-1),
+            }
+        )
+        base = self.draws("baseline") * self.data.revenue_scale
+        b_low, b_high = hdi(base, hdi_prob)
+        n_r = len(self.data.regions)
+        baseline = pd.DataFrame(
+            {
+                "week": np.repeat(self.data.weeks, n_r),
+                "region": np.tile(list(self.data.regions), n_t),
+                "channel": "baseline",
+                "spend": 0.0,
+                "contribution_mean": base.mean(axis=0).reshape(-1),
+                "contribution_hdi_low": b_low.reshape(-1),
+                "contribution_hdi_high": b_high.reshape(-1),
+            }
+        )
+        return pd.concat([media, baseline], ignore_index=True)
+
+    def response_curves(self, period_weeks: int = 13, max_draws: int | None = None, seed: int = 0):
+        """Posterior response curves over a planning period, for the optimizer.
+
+        With normalised adstock, a constant weekly spend ``x`` has adstock ``x`` in steady state, so the period
+        revenue of period spend ``S`` is ``P · beta · f(S / P)`` with ``P = period_weeks``: the same family with
+        ``beta_period = P · beta`` and the spend scale multiplied by ``P``.
+
+        Parameters
+        ----------
+        period_weeks : int
+            Planning period in weeks (13 = a quarter).
+        max_draws : int, optional
+            Keep at most this many posterior draws (chosen at random with ``seed``).
+        seed : int
+            Seed of that choice.
+
+        Returns
+        -------
+        optimizer.ResponseCurves
+        """
+        from optimizer import ResponseCurves
+
+        if isinstance(period_weeks, bool) or not isinstance(period_weeks, (int, np.integer)) or period_weeks < 1:
+            raise ValueError(f"period_weeks must be an integer >= 1; got {period_weeks!r}")
+        cells = self.data.cells
+        if cells["objective"].isna().any():
+            raise ValueError(
+                "response_curves needs each channel's objective: pass channels= (the channel catalog) to mmm.fit"
+            )
+        index = np.arange(self.n_draws)
+        if max_draws is not None and max_draws < self.n_draws:
+            index = np.sort(np.random.default_rng(seed).choice(self.n_draws, size=max_draws, replace=False))
+        beta = self.draws("beta")[index] * self.data.revenue_scale[self.data.cell_region]
+        sat = self._cell_params("cell_saturation_", index)
+        family, scale, shape = self.spec.saturation.curve_family(sat, self.data.spend_scale)
+        p = float(period_weeks)
+        kwargs = {"beta": p * beta}
+        if family == "hill":
+            return ResponseCurves.hill(cells, half_saturation=p * scale, shape=shape, **kwargs)
+        return getattr(ResponseCurves, family)(cells, lam=p * scale, **kwargs)
+
+    def diagnostics(self, warn: bool = True, seed: int = 0):
+        """Model-health checks and a verdict (see :func:`mmm.diagnostics.diagnose`)."""
+        from mmm.diagnostics import diagnose
+
+        return diagnose(self, warn=warn, seed=seed)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fit to directory ``path`` (ArviZ netCDF + JSON; no pickle). See :func:`mmm.load`."""
+        from mmm.io import save
+
+        return save(self, path)

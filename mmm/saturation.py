@@ -1,0 +1,154 @@
+"""Saturation components: diminishing returns of adstocked weekly spend.
+
+Inputs are adstocked spend divided by the cell's spend scale (its mean weekly spend in active weeks), so a
+half-saturation of 1 means "half of the maximum effect at a typical active week". Outputs lie in [0, 1); the model
+multiplies them by the cell's maximum weekly contribution ``beta``.
+
+Each component gives its value, its *elasticity* ``u * f'(u)`` (for marginal ROI) and the matching family of the
+optimizer's response-curve contract.
+
+>>> import numpy as np
+>>> HillSaturation().apply(np.array([1.0, 3.0]), {"half_saturation": 1.0, "shape": 1.0}, np).tolist()
+[0.5, 0.75]
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+#: Floor on scaled spend inside powers, so gradients stay finite in weeks without adstock.
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Saturation(ABC):
+    """Base class: a saturating response with its default priors."""
+
+    kind: ClassVar[str] = ""
+
+    @abstractmethod
+    def apply(self, x: Any, params: dict[str, Any], xp: Any) -> Any:
+        """Saturated response of scaled adstock ``x``; ``xp`` is ``numpy`` or ``pytensor.tensor``."""
+
+    @abstractmethod
+    def elasticity(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """``x * d apply / dx`` in numpy: the revenue gained by scaling spend by (1 + ε), per ε."""
+
+    @abstractmethod
+    def priors(self, cell_dim: str, channel_dim: str, channel_index: np.ndarray) -> dict[str, Any]:
+        """Create PyMC variables (inside a model context); return parameters shaped per cell."""
+
+    @abstractmethod
+    def curve_family(
+        self, params: dict[str, np.ndarray], spend_scale: np.ndarray
+    ) -> tuple[str, np.ndarray, np.ndarray]:
+        """(family, weekly scale in spend units, shape) for :class:`optimizer.ResponseCurves`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (``kind`` plus fields)."""
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class HillSaturation(Saturation):
+    """Hill curve ``x**s / (x**s + K**s)``: concave for ``s <= 1``, S-shaped for ``s > 1``.
+
+    Parameters
+    ----------
+    half_saturation_log_sd : float
+        LogNormal(0, sd) prior of ``K`` per cell, in units of the cell's typical active weekly spend.
+    shape_log_sd : float
+        LogNormal(0, sd) prior of the shape ``s`` per channel (median 1).
+
+    Examples
+    --------
+    >>> HillSaturation().apply(np.array([2.0]), {"half_saturation": 2.0, "shape": 2.0}, np).tolist()
+    [0.5]
+    """
+
+    half_saturation_log_sd: float = 0.5
+    shape_log_sd: float = 0.3
+    kind: ClassVar[str] = "hill"
+
+    def __post_init__(self) -> None:
+        for name in ("half_saturation_log_sd", "shape_log_sd"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name} must be a number > 0; got {value!r}")
+
+    def apply(self, x: Any, params: dict[str, Any], xp: Any) -> Any:
+        powered = (xp.maximum(x, _EPS) / params["half_saturation"]) ** params["shape"]
+        return powered / (1.0 + powered)
+
+    def elasticity(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        powered = (np.maximum(x, _EPS) / params["half_saturation"]) ** params["shape"]
+        return params["shape"] * powered / (1.0 + powered) ** 2
+
+    def priors(self, cell_dim: str, channel_dim: str, channel_index: np.ndarray) -> dict[str, Any]:
+        import pymc as pm
+
+        half = pm.LogNormal("saturation_half", mu=0.0, sigma=self.half_saturation_log_sd, dims=cell_dim)
+        shape = pm.LogNormal("saturation_shape", mu=0.0, sigma=self.shape_log_sd, dims=channel_dim)
+        return {"half_saturation": half, "shape": shape[channel_index]}
+
+    def curve_family(self, params, spend_scale):
+        return "hill", params["half_saturation"] * spend_scale, params["shape"]
+
+
+@dataclass(frozen=True)
+class LogisticSaturation(Saturation):
+    """Logistic saturation ``(1 - exp(-lam x)) / (1 + exp(-lam x)) = tanh(lam x / 2)``, concave.
+
+    Parameters
+    ----------
+    lam_prior : tuple of float
+        Gamma(alpha, beta) prior of the rate ``lam`` per cell (scaled spend units; default mean 1).
+
+    Examples
+    --------
+    >>> round(float(LogisticSaturation().apply(np.array(np.log(3.0)), {"lam": 1.0}, np)), 6)
+    0.5
+    """
+
+    lam_prior: tuple[float, float] = (3.0, 3.0)
+    kind: ClassVar[str] = "logistic"
+
+    def __post_init__(self) -> None:
+        if len(self.lam_prior) != 2 or min(self.lam_prior) <= 0:
+            raise ValueError(f"lam_prior must be two Gamma parameters > 0; got {self.lam_prior!r}")
+        object.__setattr__(self, "lam_prior", tuple(float(v) for v in self.lam_prior))
+
+    def apply(self, x: Any, params: dict[str, Any], xp: Any) -> Any:
+        return xp.tanh(params["lam"] * x / 2.0)
+
+    def elasticity(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        u = params["lam"] * x
+        return u * (1.0 - np.tanh(u / 2.0) ** 2) / 2.0
+
+    def priors(self, cell_dim: str, channel_dim: str, channel_index: np.ndarray) -> dict[str, Any]:
+        import pymc as pm
+
+        a, b = self.lam_prior
+        return {"lam": pm.Gamma("saturation_lam", alpha=a, beta=b, dims=cell_dim)}
+
+    def curve_family(self, params, spend_scale):
+        return "logistic", spend_scale / params["lam"], np.ones_like(params["lam"])
+
+
+SATURATIONS: dict[str, type[Saturation]] = {"hill": HillSaturation, "logistic": LogisticSaturation}
+
+
+def saturation_from_dict(data: dict[str, Any]) -> Saturation:
+    """Rebuild a saturation component from :meth:`Saturation.to_dict` output."""
+    data = dict(data)
+    kind = data.pop("kind", None)
+    if kind not in SATURATIONS:
+        raise ValueError(f"saturation kind must be one of {list(SATURATIONS)}; got {kind!r}")
+    for key, value in data.items():
+        if isinstance(value, list):
+            data[key] = tuple(value)
+    return SATURATIONS[kind](**data)

@@ -1,0 +1,71 @@
+"""Tiny real fits (few draws, one chain): wiring, reproducibility, lift-test calibration, bad input."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mmm
+from contracts import ContractError
+
+TINY = {"draws": 80, "tune": 120, "chains": 1, "check": False}
+
+
+@pytest.fixture(scope="module")
+def clean():
+    from simulator import CHANNELS, simulate_world
+
+    channels = {k: CHANNELS[k] for k in ("meta_ads", "email_crm")}
+    return simulate_world(
+        seed=11, weeks=78, n_users=300, regions={"Asia": 1.0}, channels=channels, n_lift_tests=1, noise_sd=0.003
+    )
+
+
+def _fit(world, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mmm.fit(world.spend, world.kpi, channels=world.channels, controls=world.controls, seed=3, **TINY, **kw)
+
+
+@pytest.fixture(scope="module")
+def base_fit(clean):
+    return _fit(clean)
+
+
+def test_tiny_fit_recovers_strong_effects(clean, base_fit):
+    table = base_fit.roi().merge(clean.truth.cells[["region", "channel", "roi"]], on=["region", "channel"])
+    assert np.all(np.abs(table["roi_mean"] / table["roi"] - 1) < 0.35), table[["channel", "roi_mean", "roi"]]
+    assert base_fit.info["sampler"] == "nutpie"
+    assert set(base_fit.info) >= {"seed", "draws", "tune", "chains", "seconds", "free_vars"}
+
+
+def test_same_seed_same_posterior(clean, base_fit):
+    again = _fit(clean)
+    np.testing.assert_array_equal(again.draws("roi"), base_fit.draws("roi"))
+
+
+def test_lift_test_pulls_estimate_toward_experiment(clean, base_fit):
+    test = clean.lift_tests.iloc[[0]].copy()
+    # claim twice the true effect, measured precisely: the cell's ROI must move up
+    test["revenue_delta"] = 2.0 * clean.truth.lift_tests["revenue_delta_true"].iloc[0]
+    test["revenue_delta_se"] = 0.05 * abs(test["revenue_delta"])
+    calibrated = _fit(clean, lift_tests=test)
+    cell = (base_fit.data.cells["channel"] == test["channel"].iloc[0]).to_numpy()
+    before = base_fit.roi()["roi_mean"].to_numpy()[cell][0]
+    after = calibrated.roi()["roi_mean"].to_numpy()[cell][0]
+    assert after > before * 1.2
+
+
+def test_bad_settings_and_tables(clean):
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        mmm.fit(clean.spend, clean.kpi, sampler="gibbs")
+    with pytest.raises(ValueError, match="draws must be an integer >= 1; got 0"):
+        mmm.fit(clean.spend, clean.kpi, draws=0)
+    with pytest.raises(ValueError, match="spec must be an MMMSpec"):
+        mmm.fit(clean.spend, clean.kpi, spec={"l_max": 8})
+    bad_priors = pd.DataFrame({"region": ["Asia"], "channel": ["meta_ads"], "roi": [0.0], "roi_sd": [1.0]})
+    with pytest.raises(ContractError, match=r"roi_priors\.roi"):
+        mmm.fit(clean.spend, clean.kpi, roi_priors=bad_priors)
+    with pytest.raises(ContractError):
+        mmm.fit(clean.spend.drop(columns="spend"), clean.kpi)

@@ -1,0 +1,89 @@
+"""Answers of a FittedMMM whose posterior is the simulator's truth must equal the truth."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import mmm
+from mmm.stats import hdi
+
+
+def _truth_cells(world, fitted):
+    return world.truth.cells.set_index(["region", "channel"]).loc[
+        list(zip(fitted.data.cells["region"], fitted.data.cells["channel"], strict=True))
+    ]
+
+
+def test_roi_and_mroi_equal_truth(world, truth_fit):
+    table = truth_fit.roi(hurdle=1.5)
+    truth = _truth_cells(world, truth_fit)
+    np.testing.assert_allclose(table["roi_mean"], truth["roi"], rtol=1e-9)
+    np.testing.assert_allclose(table["contribution"], truth["contribution"], rtol=1e-9)
+    np.testing.assert_allclose(table["mroi_mean"], truth["mroi"], rtol=1e-6)
+    np.testing.assert_array_equal(table["p_below_hurdle"], (truth["roi"] < 1.5).astype(float))
+    for col in ("roi_median", "roi_hdi_low", "roi_hdi_high", "mroi_hdi_low", "p_below_hurdle"):
+        assert col in table
+
+
+def test_contributions_equal_truth(world, truth_fit):
+    got = truth_fit.contributions()
+    media = got[got["channel"] != "baseline"].set_index(["week", "region", "channel"])
+    truth = world.truth.weekly.set_index(["week", "region", "channel"])
+    joined = media.join(truth["contribution"])
+    np.testing.assert_allclose(joined["contribution_mean"], joined["contribution"], rtol=1e-8, atol=1e-6)
+    assert (got["contribution_hdi_low"] <= got["contribution_hdi_high"]).all()
+    assert (got["channel"] == "baseline").sum() == 78 * 2
+
+
+def test_response_curves_equal_truth_curves(world, truth_fit):
+    curves = truth_fit.response_curves(period_weeks=13)
+    oracle = world.truth.response_curves(period_weeks=13)
+    order = [
+        list(zip(oracle.cells["region"], oracle.cells["channel"], strict=True)).index((r, c))
+        for r, c in zip(curves.cells["region"], curves.cells["channel"], strict=True)
+    ]
+    spend = world.truth.period_spend(13)["spend"].to_numpy()[order]
+    np.testing.assert_allclose(curves.revenue(spend)[0], oracle.revenue(spend[np.argsort(order)])[0][order], rtol=1e-9)
+    assert curves.n_draws == truth_fit.n_draws
+    assert truth_fit.response_curves(max_draws=7).n_draws == 7
+    with pytest.raises(ValueError, match="period_weeks must be an integer >= 1; got 0"):
+        truth_fit.response_curves(period_weeks=0)
+
+
+def test_diagnostics_of_truth_pass_fit_checks_and_flag_no_mixing(truth_fit):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        diag = truth_fit.diagnostics(warn=True)
+    table = diag.table.set_index("metric")
+    assert table.at["mape_in_sample", "value"] < 0.05
+    assert table.at["r2_in_sample", "value"] > 0.9
+    assert 0.75 <= table.at["ppc_coverage_90", "value"] <= 0.99
+    assert table.at["negative_baseline_share", "value"] == 0.0
+    assert table.at["mape_holdout", "passed"] is None  # no hold-out: not measured
+    # constant draws have no effective sample size: the verdict must fail, loudly
+    assert not diag.passed
+    assert any(issubclass(w.category, mmm.MMMDiagnosticWarning) and "min_ess_bulk" in str(w.message) for w in caught)
+
+
+def test_save_load_round_trip(tmp_path, truth_fit):
+    truth_fit.save(tmp_path / "fit")
+    loaded = mmm.load(tmp_path / "fit")
+    assert loaded.spec == truth_fit.spec
+    np.testing.assert_allclose(loaded.roi()["mroi_mean"], truth_fit.roi()["mroi_mean"])
+    assert loaded.data.weeks.equals(truth_fit.data.weeks)
+    assert list(loaded.data.lift_tests["start"]) == list(truth_fit.data.lift_tests["start"])
+    assert not any(p.suffix in (".pkl", ".pickle") for p in (tmp_path / "fit").iterdir())
+    with pytest.raises(FileNotFoundError, match=r"posterior\.nc is missing"):
+        mmm.load(tmp_path)
+
+
+def test_roi_hurdle_validation(truth_fit):
+    with pytest.raises(ValueError, match="hurdle must be a finite number > 0; got -1"):
+        truth_fit.roi(hurdle=-1)
+
+
+def test_hdi_by_hand():
+    draws = np.array([[0.0], [1.0], [2.0], [3.0], [100.0]])
+    low, high = hdi(draws, 0.6)
+    assert (low[0], high[0]) == (0.0, 3.0)

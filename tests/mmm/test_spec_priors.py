@@ -1,0 +1,75 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from contracts import ContractError
+from mmm import DelayedAdstock, LogisticSaturation, MMMSpec
+from mmm.priors import lognormal_from_mean_sd, roi_prior_arrays
+
+
+def test_spec_json_round_trip():
+    spec = MMMSpec(adstock=DelayedAdstock(l_max=6), saturation=LogisticSaturation(), holdout_weeks=8, trend=False)
+    assert MMMSpec.from_json(spec.to_json()) == spec
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"adstock": "geometric"}, "adstock must be an Adstock component"),
+        ({"saturation": None}, "saturation must be a Saturation component"),
+        ({"roi_prior_median": -1.0}, "roi_prior_median must be a finite number > 0; got -1.0"),
+        ({"roi_pooling": 1.0}, r"roi_pooling must be a number in \[0, 1\); got 1.0"),
+        ({"fourier_order": 1.5}, "fourier_order must be an integer >= 0"),
+        ({"holdout_weeks": -2}, "holdout_weeks must be an integer >= 0; got -2"),
+        ({"trend": "yes"}, "trend must be True or False"),
+    ],
+)
+def test_spec_errors_name_parameter_and_value(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MMMSpec(**kwargs)
+
+
+def test_spec_is_frozen():
+    with pytest.raises(AttributeError):
+        MMMSpec().fourier_order = 3  # type: ignore[misc]
+
+
+def test_lognormal_moments():
+    mu, sigma = lognormal_from_mean_sd(np.array([2.5]), np.array([0.5]))
+    draws = np.exp(np.random.default_rng(0).normal(mu[0], sigma[0], 400_000))
+    assert draws.mean() == pytest.approx(2.5, rel=0.01)
+    assert draws.std() == pytest.approx(0.5, rel=0.02)
+
+
+CELLS = pd.DataFrame({"region": ["Asia", "Asia", "Europe"], "channel": ["meta_ads", "email_crm", "meta_ads"]})
+
+
+def test_prior_table_fills_named_cells_and_defaults_the_rest():
+    table = pd.DataFrame({"region": ["Europe"], "channel": ["meta_ads"], "roi": [3.0], "roi_sd": [1.0]})
+    log_median, log_sd, from_table = roi_prior_arrays(table, CELLS, 1.5, 0.8)
+    mu, sigma = lognormal_from_mean_sd(np.array([3.0]), np.array([1.0]))
+    np.testing.assert_allclose(log_median, [np.log(1.5), np.log(1.5), mu[0]])
+    np.testing.assert_allclose(log_sd, [0.8, 0.8, sigma[0]])
+    assert from_table.tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    "table, column",
+    [
+        (pd.DataFrame({"region": ["Asia"], "channel": ["meta_ads"], "roi": [2.0]}), "roi_sd"),
+        (pd.DataFrame({"region": ["Asia"], "channel": ["meta_ads"], "roi": [-2.0], "roi_sd": [1.0]}), "roi"),
+        (pd.DataFrame({"region": ["Asia"], "channel": ["meta_ads"], "roi": [2.0], "roi_sd": [np.nan]}), "roi_sd"),
+        (pd.DataFrame({"region": ["Mars"], "channel": ["meta_ads"], "roi": [2.0], "roi_sd": [1.0]}), "region, channel"),
+        (
+            pd.DataFrame(
+                {"region": ["Asia", "Asia"], "channel": ["meta_ads"] * 2, "roi": [2.0, 3.0], "roi_sd": [1.0, 1.0]}
+            ),
+            "region, channel",
+        ),
+    ],
+)
+def test_bad_prior_tables(table, column):
+    with pytest.raises(ContractError) as info:
+        roi_prior_arrays(table, CELLS, 1.5, 0.8)
+    assert info.value.table == "roi_priors"
+    assert info.value.column == column
