@@ -30,8 +30,9 @@ class Allocator:
         Current period spend per cell (see :func:`optimizer.bounds.align_current_spend`).
     method : {"cuts", "conic"}
         ``conic``: one exact cone per draw and cell (exponential, second-order and power cones).
-        ``cuts``: for mean risk, tangent cuts of each cell's sample-average curve refined to a certified gap
-        of 1e-8 (a small LP, much faster at 1000 draws); CVaR always uses the conic program.
+        ``cuts`` (default): tangent cuts refined to a certified gap, of each cell's sample-average curve for mean
+        risk (a small LP, much faster at 1000 draws) and of each draw's curve for CVaR (a larger LP; the
+        per-draw cones of ``conic`` can stall the solver on CVaR problems).
 
     Examples
     --------

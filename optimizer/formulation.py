@@ -91,8 +91,10 @@ class Formulation:
     ) -> None:
         self.curves, self.scale, self.risk_kind = curves, float(scale), risk_kind
         self.kinds = classify_cells(curves)
-        if method == "cuts" and risk_kind == "mean":
-            # every cell through tangent cuts of its sample-average curve: a small LP refined to a certified gap
+        if method == "cuts":
+            # every cell through tangent cuts: of its sample-average curve for mean risk (a small LP), of each
+            # draw's curve for CVaR; refined until the cut model matches the curves at the plan (certified gap).
+            # Per-draw exponential/power cones stall Clarabel (InsufficientProgress) on CVaR problems.
             self.kinds = {k: np.zeros(0, dtype=int) for k in self.kinds}
             self.kinds["cut"] = np.arange(curves.n_cells)
         self.method = method
