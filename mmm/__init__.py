@@ -11,6 +11,7 @@ from mmm.adstock import Adstock, DelayedAdstock, GeometricAdstock
 from mmm.diagnostics import Diagnostics, MMMDiagnosticWarning, diagnose
 from mmm.fit import fit
 from mmm.io import load
+from mmm.priors import relative_roi_priors
 from mmm.results import FittedMMM
 from mmm.saturation import HillSaturation, LogisticSaturation, Saturation
 from mmm.spec import MMMSpec
@@ -29,4 +30,5 @@ __all__ = [
     "diagnose",
     "fit",
     "load",
+    "relative_roi_priors",
 ]

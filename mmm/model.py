@@ -2,13 +2,14 @@
 
 Per region ``r`` and week ``t``, in units of the region's mean revenue::
 
-    revenue = level_r (1 + trend_r t/52) (1 + fourier_t · season_r) (1 + controls_rt · gamma_r)
+    revenue = level_r (1 + trend_r t/52) (1 + fourier_t · season_r) (1 + controls_rt · gamma_r)  (t, controls centred)
               + Σ_cells-of-r beta_c · saturation(adstock(spend_c)_t / spend_scale_c) + noise
 
 The media part is parameterised by ROI: each cell's ROI over the data window has a LogNormal prior (from the
 ``roi_priors`` table or the spec's default), and ``beta_c`` follows from it as
-``roi_c · Σ_t spend_c / Σ_t saturation_c``. Regions share a channel-level effect on log ROI (partial pooling), and
-one adstock shape per channel. Each lift test adds ``revenue_delta ~ Normal(implied delta, revenue_delta_se)``.
+``roi_c · Σ_t spend_c / Σ_t saturation_c``. Regions share a channel-level effect on log ROI and a learned
+between-region sd (partial pooling), and one adstock shape per channel. Each lift test adds
+``revenue_delta ~ Normal(implied delta, revenue_delta_se)``.
 """
 
 from __future__ import annotations
@@ -86,10 +87,13 @@ def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
         pm.Deterministic(f"cell_saturation_{name}", value, dims="cell")
     response = spec.saturation.apply(adstocked, sat_params, pt)
 
-    pooled = np.sqrt(spec.roi_pooling)
+    # Non-centred partial pooling with a learned between-region sd: a channel's regions share one effect on the
+    # prior scale, and depart from it by as much as the data support (few cells per channel, so no funnel to speak
+    # of once both effects are standard normal).
     channel_z = pm.Normal("roi_channel_z", 0.0, 1.0, dims="channel")
+    region_sd = pm.HalfNormal("roi_region_sd", sigma=spec.roi_region_sd)
     cell_z = pm.Normal("roi_cell_z", 0.0, 1.0, dims="cell")
-    log_roi = roi_log_median + roi_log_sd * (pooled * channel_z[channel_index] + np.sqrt(1 - pooled**2) * cell_z)
+    log_roi = roi_log_median + roi_log_sd * channel_z[channel_index] + region_sd * cell_z
     roi = pm.Deterministic("roi", pt.exp(log_roi), dims="cell")
     spend_share = data.spend.sum(axis=0) / data.revenue_scale[data.cell_region]
     beta = pm.Deterministic("beta", roi * spend_share / response.sum(axis=0), dims="cell")
@@ -102,14 +106,18 @@ def _baseline(data: ModelData, spec: MMMSpec):
     out = level[None, :] * pt.ones((data.n_weeks, n_regions))
     if spec.trend:
         trend = pm.Normal("trend", 0.0, 0.2, dims="region")
-        out = out * (1.0 + trend[None, :] * np.arange(data.n_weeks)[:, None] / 52.0)
+        # Centred time and controls: ``level`` is the mid-window level, so it is not traded off against trend and
+        # promotions (the multiplicative baseline otherwise has a ridge that NUTS diverges on).
+        weeks_from_middle = np.arange(data.n_weeks, dtype=float) - (data.n_weeks - 1) / 2.0
+        out = out * (1.0 + trend[None, :] * weeks_from_middle[:, None] / 52.0)
     if spec.fourier_order:
         terms = data.fourier(spec.fourier_order)
         season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
         out = out * (1.0 + pt.dot(terms, season))
     if data.controls.shape[2]:
         gamma = pm.Normal("control_effect", 0.0, 1.0, dims=("region", "control"))
-        out = out * (1.0 + (data.controls * gamma[None, :, :]).sum(axis=2))
+        controls = data.controls - data.controls.mean(axis=0, keepdims=True)
+        out = out * (1.0 + (controls * gamma[None, :, :]).sum(axis=2))
     return out
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from contracts import ContractError, Problem
+from contracts import ContractError, DataWarning, Problem
 
 ROI_PRIOR_COLUMNS = ("region", "channel", "roi", "roi_sd")
 
@@ -124,3 +126,52 @@ def _rows(table: pd.DataFrame, positions: np.ndarray, column: str | None) -> tup
         text += f", {column} {row[column]!r})" if column else ")"
         out.append(text)
     return tuple(out)
+
+
+def relative_roi_priors(attributed: pd.DataFrame, median: float = 1.5, log_sd: float = 0.8) -> pd.DataFrame:
+    """ROI priors from attribution used for *relative* ROI only: a ``roi_priors`` table on the MMM's own scale.
+
+    Attribution of a journey sample sees tracked users only, so its ROI is on an arbitrary scale (a 100k-user sample
+    of a market with millions of buyers gives ROIs far below one). Its ranking of channels within a region is what
+    it can tell: each cell's attributed ROI is divided by its region's geometric mean, and the prior median becomes
+    ``median`` times that ratio, with a generous LogNormal sd ``log_sd``.
+
+    Parameters
+    ----------
+    attributed : pandas.DataFrame
+        ``region``, ``channel``, ``roi`` (e.g. ``attribution.attributed_roi``); rows without a finite ROI > 0 are
+        left out with a :class:`contracts.DataWarning` that counts them (those cells keep the default prior).
+    median, log_sd : float
+        Prior median of ROI of a region's geometric-mean channel, and the LogNormal sd of every cell's prior.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region``, ``channel``, ``roi`` (prior mean) and ``roi_sd``, ready for ``mmm.fit(roi_priors=...)``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"region": ["A", "A"], "channel": ["x", "y"], "roi": [0.01, 0.04]})
+    >>> out = relative_roi_priors(table, median=2.0, log_sd=0.5)
+    >>> mu, _ = lognormal_from_mean_sd(out["roi"].to_numpy(), out["roi_sd"].to_numpy())
+    >>> np.exp(mu).round(3).tolist()
+    [1.0, 4.0]
+    """
+    if not (median > 0 and log_sd > 0):
+        raise ValueError(f"median and log_sd must be > 0; got median={median!r}, log_sd={log_sd!r}")
+    roi = pd.to_numeric(attributed["roi"], errors="coerce")
+    usable = np.isfinite(roi) & (roi > 0)
+    if not usable.all():
+        skipped = attributed.loc[~usable, ["region", "channel"]].head(5).to_records(index=False).tolist()
+        warnings.warn(
+            f"relative_roi_priors: {int((~usable).sum())} of {len(attributed)} rows have no finite ROI > 0 and keep "
+            f"the default prior (first: {skipped})",
+            DataWarning,
+            stacklevel=2,
+        )
+    table = attributed.loc[usable, ["region", "channel"]].assign(roi=roi)
+    log_roi = np.log(table["roi"].to_numpy(dtype=float))
+    log_ratio = log_roi - table.assign(log_roi=log_roi).groupby("region")["log_roi"].transform("mean").to_numpy()
+    mean = median * np.exp(log_ratio + log_sd**2 / 2.0)
+    sd = mean * np.sqrt(np.expm1(log_sd**2))
+    return table[["region", "channel"]].assign(roi=mean, roi_sd=sd).reset_index(drop=True)

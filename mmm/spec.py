@@ -29,10 +29,11 @@ class MMMSpec:
         ``roi_priors`` table does not cover.
     roi_prior_log_sd : float
         Default prior standard deviation of log ROI.
-    roi_pooling : float
-        Prior correlation in [0, 1) of log ROI between regions of one channel: each cell's log ROI is
-        ``m + sd * (sqrt(pooling) * channel_effect + sqrt(1 - pooling) * cell_effect)``, so every cell keeps exactly
-        its stated LogNormal prior while regions share a channel-level effect (partial pooling).
+    roi_region_sd : float
+        HalfNormal scale of the *learned* spread of log ROI between regions of one channel. Each cell's log ROI is
+        ``m_cell + sd_cell * channel_effect + region_sd * cell_effect`` (both effects standard normal, non-centred):
+        regions share a channel-level effect with the cell's stated prior, and how far they depart from it is
+        estimated from the data (partial pooling learned, not fixed).
     fourier_order : int
         Harmonics of yearly seasonality (0 for none).
     trend : bool
@@ -53,7 +54,7 @@ class MMMSpec:
     saturation: Saturation = field(default_factory=HillSaturation)
     roi_prior_median: float = 1.5
     roi_prior_log_sd: float = 0.8
-    roi_pooling: float = 0.5
+    roi_region_sd: float = 0.3
     fourier_order: int = 2
     trend: bool = True
     holdout_weeks: int = 0
@@ -64,7 +65,7 @@ class MMMSpec:
         self._validate_positive("roi_prior_median", self.roi_prior_median)
         self._validate_positive("roi_prior_log_sd", self.roi_prior_log_sd)
         self._validate_positive("noise_sigma", self.noise_sigma)
-        self._validate_pooling()
+        self._validate_positive("roi_region_sd", self.roi_region_sd)
         self._validate_count("fourier_order", self.fourier_order)
         self._validate_count("holdout_weeks", self.holdout_weeks)
         if not isinstance(self.trend, bool):
@@ -90,11 +91,6 @@ class MMMSpec:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
 
-    def _validate_pooling(self) -> None:
-        value = self.roi_pooling
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(f"roi_pooling must be a number in [0, 1); got {value!r}")
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description of the spec."""
         return {
@@ -102,7 +98,7 @@ class MMMSpec:
             "saturation": self.saturation.to_dict(),
             "roi_prior_median": self.roi_prior_median,
             "roi_prior_log_sd": self.roi_prior_log_sd,
-            "roi_pooling": self.roi_pooling,
+            "roi_region_sd": self.roi_region_sd,
             "fourier_order": self.fourier_order,
             "trend": self.trend,
             "holdout_weeks": self.holdout_weeks,

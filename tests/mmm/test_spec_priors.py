@@ -4,7 +4,7 @@ import pytest
 
 from contracts import ContractError
 from mmm import DelayedAdstock, LogisticSaturation, MMMSpec
-from mmm.priors import lognormal_from_mean_sd, roi_prior_arrays
+from mmm.priors import lognormal_from_mean_sd, relative_roi_priors, roi_prior_arrays
 
 
 def test_spec_json_round_trip():
@@ -18,7 +18,7 @@ def test_spec_json_round_trip():
         ({"adstock": "geometric"}, "adstock must be an Adstock component"),
         ({"saturation": None}, "saturation must be a Saturation component"),
         ({"roi_prior_median": -1.0}, "roi_prior_median must be a finite number > 0; got -1.0"),
-        ({"roi_pooling": 1.0}, r"roi_pooling must be a number in \[0, 1\); got 1.0"),
+        ({"roi_region_sd": 0.0}, "roi_region_sd must be a finite number > 0; got 0.0"),
         ({"fourier_order": 1.5}, "fourier_order must be an integer >= 0"),
         ({"holdout_weeks": -2}, "holdout_weeks must be an integer >= 0; got -2"),
         ({"trend": "yes"}, "trend must be True or False"),
@@ -73,3 +73,26 @@ def test_bad_prior_tables(table, column):
         roi_prior_arrays(table, CELLS, 1.5, 0.8)
     assert info.value.table == "roi_priors"
     assert info.value.column == column
+
+
+def test_relative_priors_keep_only_the_ranking_within_each_region():
+    # Attribution on a tiny sample's scale (ROI ~ 0.005): the priors come back on the MMM's scale, same ratios.
+    attributed = pd.DataFrame(
+        {
+            "region": ["Asia", "Asia", "Europe", "Europe", "Europe"],
+            "channel": ["meta_ads", "email_crm", "meta_ads", "email_crm", "tiktok_shop"],
+            "roi": [0.002, 0.008, 0.004, 0.004, np.nan],
+        }
+    )
+    table = relative_roi_priors(attributed, median=1.5, log_sd=0.8)
+    assert table[["region", "channel"]].values.tolist() == [
+        ["Asia", "meta_ads"],
+        ["Asia", "email_crm"],
+        ["Europe", "meta_ads"],
+        ["Europe", "email_crm"],
+    ]
+    cells = table[["region", "channel"]]
+    log_median, log_sd, from_table = roi_prior_arrays(table, cells, 1.5, 0.8)
+    np.testing.assert_allclose(np.exp(log_median), [0.75, 3.0, 1.5, 1.5])
+    np.testing.assert_allclose(log_sd, 0.8)
+    assert from_table.all()
