@@ -20,6 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mmm.components import component_from_dict
+
 
 def lagged(spend: np.ndarray, l_max: int) -> np.ndarray:
     """Stack lagged copies of ``spend`` (time on axis 0): ``out[l, t] = spend[t - l]``, zero before the start.
@@ -177,11 +179,4 @@ ADSTOCKS: dict[str, type[Adstock]] = {"geometric": GeometricAdstock, "delayed": 
 
 def adstock_from_dict(data: dict[str, Any]) -> Adstock:
     """Rebuild an adstock component from :meth:`Adstock.to_dict` output."""
-    data = dict(data)
-    kind = data.pop("kind", None)
-    if kind not in ADSTOCKS:
-        raise ValueError(f"adstock kind must be one of {list(ADSTOCKS)}; got {kind!r}")
-    for key, value in data.items():
-        if isinstance(value, list):
-            data[key] = tuple(value)
-    return ADSTOCKS[kind](**data)
+    return component_from_dict(ADSTOCKS, "adstock", data)

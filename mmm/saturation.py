@@ -20,6 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mmm.components import component_from_dict
+
 #: Floor on scaled spend inside powers, so gradients stay finite in weeks without adstock.
 _EPS = 1e-9
 
@@ -144,11 +146,4 @@ SATURATIONS: dict[str, type[Saturation]] = {"hill": HillSaturation, "logistic": 
 
 def saturation_from_dict(data: dict[str, Any]) -> Saturation:
     """Rebuild a saturation component from :meth:`Saturation.to_dict` output."""
-    data = dict(data)
-    kind = data.pop("kind", None)
-    if kind not in SATURATIONS:
-        raise ValueError(f"saturation kind must be one of {list(SATURATIONS)}; got {kind!r}")
-    for key, value in data.items():
-        if isinstance(value, list):
-            data[key] = tuple(value)
-    return SATURATIONS[kind](**data)
+    return component_from_dict(SATURATIONS, "saturation", data)
