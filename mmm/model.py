@@ -2,8 +2,11 @@
 
 Per region ``r`` and week ``t``, in units of the region's mean revenue::
 
-    revenue = level_r (1 + trend_r t/52) (1 + fourier_t · season_r) (1 + controls_rt · gamma_r)  (t, controls centred)
+    revenue = level_r · exp(trend_r t/52 + fourier_t · season_r + controls_rt · gamma_r)     (t, controls centred)
               + Σ_cells-of-r beta_c · saturation(adstock(spend_c)_t / spend_scale_c) + noise
+
+(``MMMSpec(baseline="multiplicative")`` uses ``level (1 + trend t)(1 + season)(1 + controls gamma)`` instead.) The
+level is parameterised relative to what the media leave of mean revenue (see :func:`_baseline`).
 
 The media part is parameterised by ROI: each cell's ROI over the data window has a LogNormal prior (from the
 ``roi_priors`` table or the spec's default), and ``beta_c`` follows from it as
@@ -59,9 +62,9 @@ def build_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_
     with pm.Model(coords=coords) as model:
         media_cell, sat_params, beta = _media(data, spec, scaled_spend, roi_log_median, roi_log_sd)
         media = pt.dot(media_cell, _region_matrix(data))
-        baseline = pm.Deterministic("baseline", _baseline(data, spec), dims=("week", "region"))
-        sigma = pm.HalfNormal("sigma", sigma=spec.noise_sigma, dims="region")
         y = data.revenue / data.revenue_scale
+        baseline = pm.Deterministic("baseline", _baseline(data, spec, media, y[:n_train]), dims=("week", "region"))
+        sigma = pm.HalfNormal("sigma", sigma=spec.noise_sigma, dims="region")
         mu = baseline + media
         pm.Normal("revenue", mu=mu[:n_train], sigma=sigma, observed=y[:n_train])
         if len(data.lift_tests):
@@ -100,24 +103,59 @@ def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
     return response * beta, (ad_params, sat_params), beta
 
 
-def _baseline(data: ModelData, spec: MMMSpec):
+def _baseline(data: ModelData, spec: MMMSpec, media, y_train: np.ndarray):
+    if spec.baseline == "multiplicative":
+        return _baseline_multiplicative(data, spec)
+    # Log space: every baseline term adds to log revenue, so the posterior of (trend, season, controls) is close to
+    # Gaussian; the product form has curved ridges (a low level traded against high season and promotion effects)
+    # where NUTS diverges. Time and controls are centred.
+    n_regions = len(data.regions)
+    n_train = len(y_train)
+    log_terms = pt.zeros((data.n_weeks, n_regions))
+    if spec.trend:
+        trend = pm.Normal("trend", 0.0, 0.2, dims="region")
+        log_terms = log_terms + trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0
+    if spec.fourier_order:
+        season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
+        log_terms = log_terms + pt.dot(data.fourier(spec.fourier_order), season)
+    if data.controls.shape[2]:
+        gamma = pm.Normal("control_effect", 0.0, 0.5, dims=("region", "control"))
+        log_terms = log_terms + (_centred_controls(data) * gamma[None, :, :]).sum(axis=2)
+    # The level is stated relative to what media leave of mean revenue: level = (mean revenue − mean media) ×
+    # exp(level_offset) / mean(exp(terms)) over the fitted weeks. Mean revenue is known almost exactly, so a free
+    # level would sit on a long ridge against the sum of the media effects (more media, less baseline) that chains
+    # get stuck on; with the offset, media can move while the baseline follows. The floor (5% of mean revenue) only
+    # binds where media alone would exceed revenue, which the likelihood rules out.
+    offset = pm.Normal("level_offset", 0.0, spec.level_offset_sd, dims="region")
+    unexplained = pt.maximum(y_train.mean(axis=0) - media[:n_train].mean(axis=0), 0.05)
+    shape_mean = pt.exp(log_terms[:n_train]).mean(axis=0)
+    level = pm.Deterministic("level", unexplained * pt.exp(offset) / shape_mean, dims="region")
+    return level[None, :] * pt.exp(log_terms)
+
+
+def _weeks_from_middle(data: ModelData) -> np.ndarray:
+    return np.arange(data.n_weeks, dtype=float) - (data.n_weeks - 1) / 2.0
+
+
+def _centred_controls(data: ModelData) -> np.ndarray:
+    return data.controls - data.controls.mean(axis=0, keepdims=True)
+
+
+def _baseline_multiplicative(data: ModelData, spec: MMMSpec):
     n_regions = len(data.regions)
     level = pm.LogNormal("level", mu=np.log(0.75), sigma=0.5, dims="region")
     out = level[None, :] * pt.ones((data.n_weeks, n_regions))
     if spec.trend:
         trend = pm.Normal("trend", 0.0, 0.2, dims="region")
         # Centred time and controls: ``level`` is the mid-window level, so it is not traded off against trend and
-        # promotions (the multiplicative baseline otherwise has a ridge that NUTS diverges on).
-        weeks_from_middle = np.arange(data.n_weeks, dtype=float) - (data.n_weeks - 1) / 2.0
-        out = out * (1.0 + trend[None, :] * weeks_from_middle[:, None] / 52.0)
+        # promotions as much as with uncentred terms.
+        out = out * (1.0 + trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0)
     if spec.fourier_order:
-        terms = data.fourier(spec.fourier_order)
         season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
-        out = out * (1.0 + pt.dot(terms, season))
+        out = out * (1.0 + pt.dot(data.fourier(spec.fourier_order), season))
     if data.controls.shape[2]:
         gamma = pm.Normal("control_effect", 0.0, 1.0, dims=("region", "control"))
-        controls = data.controls - data.controls.mean(axis=0, keepdims=True)
-        out = out * (1.0 + (controls * gamma[None, :, :]).sum(axis=2))
+        out = out * (1.0 + (_centred_controls(data) * gamma[None, :, :]).sum(axis=2))
     return out
 
 

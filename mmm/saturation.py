@@ -87,8 +87,12 @@ class HillSaturation(Saturation):
         return powered / (1.0 + powered)
 
     def elasticity(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        powered = (np.maximum(x, _EPS) / params["half_saturation"]) ** params["shape"]
-        return params["shape"] * powered / (1.0 + powered) ** 2
+        # s·p/(1+p)² written as s·q·(1−q) with q = p/(1+p), which stays finite when p overflows.
+        with np.errstate(over="ignore"):
+            powered = (np.maximum(x, _EPS) / params["half_saturation"]) ** params["shape"]
+        with np.errstate(divide="ignore"):
+            share = 1.0 / (1.0 + 1.0 / powered)
+        return params["shape"] * share * (1.0 - share)
 
     def priors(self, cell_dim: str, channel_dim: str, channel_index: np.ndarray) -> dict[str, Any]:
         import pymc as pm

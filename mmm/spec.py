@@ -12,6 +12,8 @@ from mmm.saturation import HillSaturation, Saturation, saturation_from_dict
 
 #: Weeks per year used by the Fourier seasonality.
 WEEKS_PER_YEAR = 52.1775
+#: How baseline terms may combine (see :class:`MMMSpec`).
+BASELINES = ("log", "multiplicative")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,13 @@ class MMMSpec:
         Last weeks left out of the likelihood and used for hold-out accuracy in diagnostics (0: no hold-out).
     noise_sigma : float
         HalfNormal scale of the noise sd, as a share of the region's mean revenue.
+    baseline : {"log", "multiplicative"}
+        How the baseline terms combine. ``"log"`` (default): ``exp(log_level + trend·t + season + controls·gamma)``,
+        each term additive on the log scale (near-Gaussian posterior, few divergences). ``"multiplicative"``:
+        ``level (1 + trend·t)(1 + season)(1 + controls·gamma)``, kept for comparison.
+    level_offset_sd : float
+        Log-baseline only: Normal sd of the log offset of each region's level from "mean revenue minus mean media
+        effect" over the fitted weeks (see :mod:`mmm.model`).
 
     Examples
     --------
@@ -59,6 +68,8 @@ class MMMSpec:
     trend: bool = True
     holdout_weeks: int = 0
     noise_sigma: float = 0.05
+    baseline: str = "log"
+    level_offset_sd: float = 0.1
 
     def __post_init__(self) -> None:
         self._validate_components()
@@ -66,8 +77,11 @@ class MMMSpec:
         self._validate_positive("roi_prior_log_sd", self.roi_prior_log_sd)
         self._validate_positive("noise_sigma", self.noise_sigma)
         self._validate_positive("roi_region_sd", self.roi_region_sd)
+        self._validate_positive("level_offset_sd", self.level_offset_sd)
         self._validate_count("fourier_order", self.fourier_order)
         self._validate_count("holdout_weeks", self.holdout_weeks)
+        if self.baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {list(BASELINES)}; got {self.baseline!r}")
         if not isinstance(self.trend, bool):
             raise ValueError(f"trend must be True or False; got {self.trend!r}")
 
@@ -103,6 +117,8 @@ class MMMSpec:
             "trend": self.trend,
             "holdout_weeks": self.holdout_weeks,
             "noise_sigma": self.noise_sigma,
+            "baseline": self.baseline,
+            "level_offset_sd": self.level_offset_sd,
         }
 
     def to_json(self) -> str:

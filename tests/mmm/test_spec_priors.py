@@ -8,7 +8,14 @@ from mmm.priors import lognormal_from_mean_sd, relative_roi_priors, roi_prior_ar
 
 
 def test_spec_json_round_trip():
-    spec = MMMSpec(adstock=DelayedAdstock(l_max=6), saturation=LogisticSaturation(), holdout_weeks=8, trend=False)
+    spec = MMMSpec(
+        adstock=DelayedAdstock(l_max=6),
+        saturation=LogisticSaturation(),
+        holdout_weeks=8,
+        trend=False,
+        baseline="multiplicative",
+        level_offset_sd=0.2,
+    )
     assert MMMSpec.from_json(spec.to_json()) == spec
 
 
@@ -22,6 +29,8 @@ def test_spec_json_round_trip():
         ({"fourier_order": 1.5}, "fourier_order must be an integer >= 0"),
         ({"holdout_weeks": -2}, "holdout_weeks must be an integer >= 0; got -2"),
         ({"trend": "yes"}, "trend must be True or False"),
+        ({"baseline": "additive"}, r"baseline must be one of \['log', 'multiplicative'\]; got 'additive'"),
+        ({"level_offset_sd": 0}, "level_offset_sd must be a finite number > 0; got 0"),
     ],
 )
 def test_spec_errors_name_parameter_and_value(kwargs, message):

@@ -1,0 +1,82 @@
+"""The model graph evaluated at random parameter values, checked against formulas computed here with plain loops."""
+
+import numpy as np
+import pytensor
+import pytest
+
+from mmm.model import build_model
+from mmm.spec import MMMSpec
+
+
+def _evaluate(data, holdout: int, seed: int = 0):
+    """Perturb the model's initial point at random and evaluate its deterministics there."""
+    spec = MMMSpec(holdout_weeks=holdout)
+    n = len(data.cells)
+    model = build_model(data, spec, np.full(n, np.log(1.5)), np.full(n, 0.8))
+    rng = np.random.default_rng(seed)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
+    names = [
+        "baseline",
+        "beta",
+        "level",
+        "level_offset",
+        "trend",
+        "cell_adstock_alpha",
+        "cell_saturation_half_saturation",
+        "cell_saturation_shape",
+    ]
+    return dict(zip(names, _at(model, names, point), strict=True))
+
+
+def _at(model, names, point):
+    """Values of the named variables with every free variable at ``point`` (values on the sampler's scale)."""
+    outs = model.replace_rvs_by_values([model[name] for name in names])
+    fn = pytensor.function(model.value_vars, outs, on_unused_input="ignore")
+    return fn(*[point[v.name] for v in model.value_vars])
+
+
+def _media_by_loops(data, out) -> np.ndarray:
+    """Σ over a region's cells of beta·hill(normalised geometric adstock of scaled spend), week by week."""
+    l_max = MMMSpec().adstock.l_max
+    media = np.zeros((data.n_weeks, len(data.regions)))
+    for c in range(len(data.cells)):
+        alpha = out["cell_adstock_alpha"][c]
+        weights = alpha ** np.arange(l_max)
+        weights = weights / weights.sum()
+        x = data.spend[:, c] / data.spend_scale[c]
+        for t in range(data.n_weeks):
+            ad = sum(weights[lag] * x[t - lag] for lag in range(l_max) if t - lag >= 0)
+            k, s = out["cell_saturation_half_saturation"][c], out["cell_saturation_shape"][c]
+            hill = (max(ad, 1e-12) / k) ** s / (1 + (max(ad, 1e-12) / k) ** s)
+            media[t, data.cell_region[c]] += out["beta"][c] * hill
+    return media
+
+
+@pytest.mark.parametrize("holdout", [0, 10])
+def test_log_baseline_level_is_what_media_leave_of_mean_revenue(data, holdout):
+    out = _evaluate(data, holdout)
+    n_train = data.n_weeks - holdout
+    y = data.revenue / data.revenue_scale
+    media = _media_by_loops(data, out)
+    unexplained = np.maximum(y[:n_train].mean(axis=0) - media[:n_train].mean(axis=0), 0.05)
+    # Mean baseline over the fitted weeks = (mean revenue − mean media) · exp(offset): what the parameterisation says.
+    np.testing.assert_allclose(out["baseline"][:n_train].mean(axis=0), unexplained * np.exp(out["level_offset"]))
+    assert np.all(out["baseline"] > 0)
+
+
+def test_log_baseline_shape_is_exp_of_additive_terms(world):
+    from mmm.data import prepare_data
+
+    data = prepare_data(world.spend, world.kpi, channels=world.channels)  # no controls: trend and season only
+    spec = MMMSpec(fourier_order=1)
+    n = len(data.cells)
+    model = build_model(data, spec, np.full(n, np.log(1.5)), np.full(n, 0.8))
+    point = {k: v + 0.2 for k, v in model.initial_point().items()}
+    names = ["baseline", "level", "trend", "season"]
+    baseline, level, trend, season = _at(model, names, point)
+    t = np.arange(data.n_weeks)
+    angle = 2 * np.pi * t / 52.1775
+    for r in range(len(data.regions)):
+        log_shape = (t - (data.n_weeks - 1) / 2) / 52 * trend[r] + season[0, r] * np.sin(angle)
+        log_shape += season[1, r] * np.cos(angle)
+        np.testing.assert_allclose(baseline[:, r], level[r] * np.exp(log_shape), rtol=1e-10)
