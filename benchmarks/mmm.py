@@ -2,10 +2,20 @@
 
 Run (nice it: other people time things on shared machines)::
 
-    nice -n 15 python benchmarks/mmm.py               # 4 chains x 1000 draws after 1000 tuning, all variants
+    nice -n 15 python benchmarks/mmm.py               # 4 chains x 1000 draws after 1000 tuning, everything
     nice -n 15 python benchmarks/mmm.py --quick       # 2 chains x 300 draws, for a smoke check
+    nice -n 15 python benchmarks/mmm.py --peers none --reference none   # our variants only
 
-Prints a table and writes ``benchmarks/results/mmm.json``.
+Parts:
+
+- our model on the sample world (``simulate_world(seed=7)``): preview, base, + lift tests, + lift tests and
+  attribution priors; ROI recovery against the simulator's truth;
+- pymc-marketing's geo MMM on the same data, side by side (``--peers``, when the ``bench`` extra is installed):
+  speed (min ESS per second, over all free parameters and over the cell ROIs), convergence and ROI recovery;
+- the public reference datasets in ``../shared/reference-data`` (``--reference``): pymc-marketing's example
+  (one region, known truth) and Meridian's 40-geo panel (no truth shipped: speed, convergence and fit only).
+
+Prints tables and writes ``benchmarks/results/mmm.json``.
 """
 
 from __future__ import annotations
@@ -28,6 +38,12 @@ import pandas as pd  # noqa: E402
 
 import mmm  # noqa: E402
 from simulator import simulate_world  # noqa: E402
+
+sys.path.insert(0, str(_HERE))
+import mmm_peers  # noqa: E402  (benchmarks/mmm_peers.py)
+import mmm_reference  # noqa: E402  (benchmarks/mmm_reference.py)
+
+sys.path.remove(str(_HERE))
 
 RESULTS = Path(__file__).parent / "results" / "mmm.json"
 
@@ -54,29 +70,43 @@ def attribution_priors(world) -> pd.DataFrame | None:
 
 
 def recovery(fitted: mmm.FittedMMM, truth: pd.DataFrame) -> dict[str, float]:
-    """Coverage of the true ROI by 90% HDIs and median absolute % error of the posterior-mean ROI."""
-    est = fitted.roi().merge(truth[["region", "channel", "roi", "mroi"]], on=["region", "channel"])
-    inside = (est["roi"] >= est["roi_hdi_low"]) & (est["roi"] <= est["roi_hdi_high"])
-    err = np.abs(est["roi_mean"] / est["roi"] - 1)
-    mroi_err = np.abs(est["mroi_mean"] / est["mroi"] - 1)
-    flag_agree = ((est["roi_mean"] < 1.5) == (est["roi"] < 1.5)).mean()
-    return {
+    """Coverage of the true ROI by 90% HDIs and median absolute % error of the posterior-mean ROI (and of the
+    marginal ROI, when the truth has ``mroi``)."""
+    est = fitted.roi().merge(truth, on=["region", "channel"], suffixes=("", "_truth"))
+    true_roi = est["roi"]
+    inside = (true_roi >= est["roi_hdi_low"]) & (true_roi <= est["roi_hdi_high"])
+    out = {
         "roi_hdi90_coverage": float(inside.mean()),
-        "roi_median_abs_pct_error": float(100 * np.median(err)),
-        "mroi_median_abs_pct_error": float(100 * np.median(mroi_err)),
-        "hurdle_flag_agreement": float(flag_agree),
+        "roi_median_abs_pct_error": float(100 * np.median(np.abs(est["roi_mean"] / true_roi - 1))),
+        "hurdle_flag_agreement": float(((est["roi_mean"] < 1.5) == (true_roi < 1.5)).mean()),
     }
+    if "mroi" in est:
+        out["mroi_median_abs_pct_error"] = float(100 * np.median(np.abs(est["mroi_mean"] / est["mroi"] - 1)))
+    return out
 
 
-def run_variant(name: str, world, *, draws: int, tune: int, chains: int, seed: int, preview: bool = False, **kw):
+def run_variant(
+    name: str,
+    tables,
+    *,
+    truth: pd.DataFrame | None,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    dataset: str = "sample world",
+    preview: bool = False,
+    **kw,
+) -> dict:
+    """Fit our model on ``tables`` (spend, kpi, controls, channels) and summarise it."""
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = mmm.fit(
-            world.spend,
-            world.kpi,
-            channels=world.channels,
-            controls=world.controls,
+            tables.spend,
+            tables.kpi,
+            channels=tables.channels,
+            controls=tables.controls,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -88,34 +118,84 @@ def run_variant(name: str, world, *, draws: int, tune: int, chains: int, seed: i
     wall = time.perf_counter() - started
     diag = fitted.diagnostics(warn=False)
     ess = min(diag.value("min_ess_bulk"), diag.value("min_ess_tail"))
+    roi_draws = fitted.draws("roi").reshape(fitted.info["chains"], -1, len(fitted.data.cells))
     row = {
+        "dataset": dataset,
         "variant": name,
+        "cells": len(fitted.data.cells),
         "chains": fitted.info["chains"],
         "draws": fitted.info["draws"],
         "tune": fitted.info["tune"],
         "wall_s": wall,
         "sampling_s": fitted.info["seconds"],
         "min_ess_per_s": ess / wall,
+        "min_ess_roi_per_s": mmm_peers.min_ess(roi_draws) / wall,
         "max_rhat": diag.value("max_rhat"),
         "divergence_pct": 100 * diag.value("divergence_share"),
         "ppc_coverage_90": diag.value("ppc_coverage_90"),
         "mape_in_sample": diag.value("mape_in_sample"),
+        "r2_in_sample": diag.value("r2_in_sample"),
         "diagnostics_passed": diag.passed,
-        **recovery(fitted, world.truth.cells),
     }
+    if truth is not None:
+        row |= recovery(fitted, truth)
     return row
+
+
+def run_peer(tables, *, truth, sampler: str, draws: int, tune: int, chains: int, seed: int, dataset: str) -> dict:
+    """pymc-marketing on the same tables; ``{}`` with a note when it is not installed or fails."""
+    try:
+        import pymc_marketing  # noqa: F401
+    except ImportError:
+        print("pymc-marketing is not installed (pip install -e '.[bench]'): peer skipped", flush=True)
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = mmm_peers.fit_pymc_marketing(
+            tables.spend,
+            tables.kpi,
+            tables.controls,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            nuts_sampler=sampler,
+        )
+    roi_table = out.pop("roi_table")
+    row = {
+        "dataset": dataset,
+        "variant": f"pymc-marketing ({sampler})",
+        "cells": len(roi_table),
+        **{k: out[k] for k in ("chains", "draws", "tune", "wall_s")},
+        "min_ess_per_s": out["min_ess_per_s"],
+        "min_ess_roi_per_s": out["min_ess_roi"] / out["wall_s"],
+        "max_rhat": out["max_rhat"],
+        "divergence_pct": out["divergence_pct"],
+    }
+    if truth is not None:
+        row |= mmm_peers.roi_recovery(roi_table, truth)
+    return row
+
+
+def _print(rows: list[dict]) -> None:
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}"), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 chains x 300 draws after 300 tuning")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--variants", default="preview,base,lift,lift+attribution")
+    parser.add_argument("--variants", default="preview,base,lift,lift+attribution", help="ours on the sample world")
+    parser.add_argument("--peers", default="nutpie,pymc", help="pymc-marketing samplers to run, or 'none'")
+    parser.add_argument("--reference", default="pymc_example,meridian", help="reference datasets, or 'none'")
+    parser.add_argument("--meridian-geos", type=int, default=None, help="largest N geos only (default: all 40)")
     args = parser.parse_args(argv)
     draws, tune, chains = (300, 300, 2) if args.quick else (1000, 1000, 4)
+    settings = {"draws": draws, "tune": tune, "chains": chains, "seed": args.seed}
     world = simulate_world(seed=7)
-    rows = []
-    for variant in args.variants.split(","):
+    truth = world.truth.cells
+    rows: list[dict] = []
+    for variant in [v for v in args.variants.split(",") if v and v != "none"]:
         kw = {}
         if variant == "preview":
             kw["preview"] = True
@@ -126,12 +206,37 @@ def main(argv: list[str] | None = None) -> int:
             if priors is None:
                 continue
             kw["roi_priors"] = priors
-        rows.append(run_variant(variant, world, draws=draws, tune=tune, chains=chains, seed=args.seed, **kw))
-        print(pd.DataFrame(rows[-1:]).to_string(index=False, float_format=lambda v: f"{v:.3g}"), flush=True)
+        rows.append(run_variant(variant, world, truth=truth, **settings, **kw))
+        _print(rows[-1:])
+    for sampler in [v for v in args.peers.split(",") if v and v != "none"]:
+        row = run_peer(world, truth=truth, sampler=sampler, dataset="sample world", **settings)
+        if row:
+            rows.append(row)
+            _print(rows[-1:])
+    references = [v for v in args.reference.split(",") if v and v != "none"]
+    if "pymc_example" in references:
+        # x1 and x2 are in [0, 1], not currency: in thousands they give ROIs ~5 and ~2.3, inside our default prior.
+        data = mmm_reference.load_pymc_example(spend_scale=1000.0)
+        example_truth = mmm_reference.pymc_example_truth(spend_scale=1000.0)
+        rows.append(run_variant("base", data, truth=example_truth, dataset="pymc example", **settings))
+        _print(rows[-1:])
+        for sampler in [v for v in args.peers.split(",") if v and v != "none"]:
+            row = run_peer(data, truth=example_truth, sampler=sampler, dataset="pymc example", **settings)
+            if row:
+                rows.append(row)
+                _print(rows[-1:])
+    if "meridian" in references:
+        data = mmm_reference.load_meridian_geo(max_geos=args.meridian_geos)
+        rows.append(run_variant("base", data, truth=None, dataset="meridian geo", **settings))
+        _print(rows[-1:])
     table = pd.DataFrame(rows)
     print()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    ratios = _speed_ratios(table)
+    for line in ratios:
+        print(line)
     print(f"attribution priors: {ATTRIBUTION_NOTE}")
+    print(f"reference data: {mmm_reference.PYMC_ORIGIN}; {mmm_reference.MERIDIAN_ORIGIN}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "world": "simulate_world(seed=7): 104 weeks x 4 regions x 11 channels",
@@ -143,12 +248,33 @@ def main(argv: list[str] | None = None) -> int:
             "divergence_pct": 0.1,
             "roi_hdi90_coverage": 0.8,
             "roi_median_abs_pct_error": 20,
+            "min_ess_per_s_vs_pymc_marketing": 2.0,
         },
         "attribution_prior_method": ATTRIBUTION_NOTE,
+        "reference_origins": [mmm_reference.PYMC_ORIGIN, mmm_reference.MERIDIAN_ORIGIN],
+        "speed_ratios": ratios,
         "rows": rows,
     }
     RESULTS.write_text(json.dumps(payload, indent=1, default=float))
     return 0
+
+
+def _speed_ratios(table: pd.DataFrame) -> list[str]:
+    """Our min ESS per second over pymc-marketing's, per dataset and peer sampler (base variants)."""
+    lines = []
+    if table.empty or "dataset" not in table:
+        return lines
+    for dataset, group in table.groupby("dataset", sort=False):
+        ours = group[group["variant"] == "base"]
+        if ours.empty:
+            continue
+        for row in group[group["variant"].str.startswith("pymc-marketing")].itertuples():
+            every = ours["min_ess_per_s"].iloc[0] / row.min_ess_per_s
+            rois = ours["min_ess_roi_per_s"].iloc[0] / row.min_ess_roi_per_s
+            lines.append(
+                f"{dataset}: ours (base) / {row.variant}: min ESS/s x{every:.1f} (all parameters), x{rois:.1f} (ROIs)"
+            )
+    return lines
 
 
 if __name__ == "__main__":

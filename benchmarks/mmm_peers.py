@@ -131,7 +131,7 @@ def fit_pymc_marketing(
     free_names = [rv.name for rv in model.model.free_RVs]
     health = _convergence(idata, free_names)
     target_scale = model.get_scales_as_xarray()["target_scale"]
-    roi_table = _roi_table(idata.posterior["channel_contribution"] * target_scale, spend_totals)
+    roi_table, roi_draws = _roi_table(idata.posterior["channel_contribution"] * target_scale, spend_totals)
     return {
         "variant": VARIANT,
         "nuts_sampler": nuts_sampler,
@@ -144,8 +144,17 @@ def fit_pymc_marketing(
         "min_ess_per_s": min(health["min_ess_bulk"], health["min_ess_tail"]) / wall,
         "max_rhat": health["max_rhat"],
         "divergence_pct": health["divergence_pct"],
+        "min_ess_roi": min_ess(roi_draws),
         "roi_table": roi_table,
     }
+
+
+def min_ess(draws: np.ndarray) -> float:
+    """Smallest bulk or tail ESS over the cells of ``draws`` shaped (chain, draw, cell)."""
+    import arviz as az
+
+    values = [float(az.ess(draws[:, :, c], method=m)) for c in range(draws.shape[2]) for m in ("bulk", "tail")]
+    return min(values)
 
 
 def wide_panel(
@@ -279,11 +288,12 @@ def _convergence(idata, free_names: list[str]) -> dict[str, float]:
     }
 
 
-def _roi_table(contribution, spend_totals: pd.DataFrame) -> pd.DataFrame:
-    """ROI draws per (region, channel): contribution (revenue units, summed over weeks) / spend."""
+def _roi_table(contribution, spend_totals: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """ROI per (region, channel): contribution (revenue units, summed over weeks) / spend; and its draws shaped
+    (chain, draw, cell)."""
     from mmm.stats import hdi
 
-    total = contribution.sum("date").stack(sample=("chain", "draw"))
+    total = contribution.sum("date").transpose("chain", "draw", ...)
     rows = []
     draws = []
     for region, channel, spend in spend_totals[["region", "channel", "spend"]].itertuples(index=False):
@@ -291,7 +301,8 @@ def _roi_table(contribution, spend_totals: pd.DataFrame) -> pd.DataFrame:
         rows.append({"region": region, "channel": channel, "spend": spend, "contribution_mean": cell.mean()})
         draws.append(cell / spend)
     out = pd.DataFrame(rows)
-    roi = np.column_stack(draws)
-    out["roi_mean"] = roi.mean(axis=0)
-    out["roi_hdi_low"], out["roi_hdi_high"] = hdi(roi, HDI_PROB)
-    return out
+    roi = np.stack(draws, axis=-1)
+    flat = roi.reshape(-1, roi.shape[-1])
+    out["roi_mean"] = flat.mean(axis=0)
+    out["roi_hdi_low"], out["roi_hdi_high"] = hdi(flat, HDI_PROB)
+    return out, roi

@@ -17,7 +17,7 @@ from mmm.spec import MMMSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: Settings of the fast preview (for the app): few draws, two chains.
-PREVIEW = {"draws": 150, "tune": 200, "chains": 2}
+PREVIEW = {"draws": 250, "tune": 600, "chains": 2}
 
 
 def fit(
@@ -66,7 +66,9 @@ def fit(
         NUTS target acceptance rate in (0, 1). The default 0.95 takes smaller steps than the usual 0.8: the
         posterior has curved ridges (level against always-on channels) where 0.8 diverges on 0.5–2% of draws.
     preview : bool
-        Fast preview: at most 150 draws after 200 tuning steps on 2 chains. Diagnostics will usually fail.
+        Fast preview for the app: at most 250 draws after 600 tuning steps on 2 chains (about 20 s on the sample world,
+        compilation included). Fewer tuning steps are slower, not faster: the sampler's step size and mass matrix
+        are still poorly adapted and every draw takes the longest trajectories. Diagnostics will usually fail.
     check : bool
         Run :meth:`FittedMMM.diagnostics` and warn when a check fails.
 

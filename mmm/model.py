@@ -5,8 +5,8 @@ Per region ``r`` and week ``t``, in units of the region's mean revenue::
     revenue = level_r · exp(trend_r t/52 + fourier_t · season_r + controls_rt · gamma_r)     (t, controls centred)
               + Σ_cells-of-r beta_c · saturation(adstock(spend_c)_t / spend_scale_c) + noise
 
-(``MMMSpec(baseline="multiplicative")`` uses ``level (1 + trend t)(1 + season)(1 + controls gamma)`` instead.) The
-level is parameterised relative to what the media leave of mean revenue (see :func:`_baseline`).
+(``MMMSpec(baseline="multiplicative")`` uses ``level (1 + trend t)(1 + season)(1 + controls gamma)`` instead.) In both,
+the level is parameterised relative to what the media leave of mean revenue (see :func:`_baseline`).
 
 The media part is parameterised by ROI: each cell's ROI over the data window has a LogNormal prior (from the
 ``roi_priors`` table or the spec's default), and ``beta_c`` follows from it as
@@ -94,7 +94,7 @@ def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
     # prior scale, and depart from it by as much as the data support (few cells per channel, so no funnel to speak
     # of once both effects are standard normal).
     channel_z = pm.Normal("roi_channel_z", 0.0, 1.0, dims="channel")
-    region_sd = pm.HalfNormal("roi_region_sd", sigma=spec.roi_region_sd)
+    region_sd = pm.Gamma("roi_region_sd", alpha=2.0, beta=2.0 / spec.roi_region_sd)
     cell_z = pm.Normal("roi_cell_z", 0.0, 1.0, dims="cell")
     log_roi = roi_log_median + roi_log_sd * channel_z[channel_index] + region_sd * cell_z
     roi = pm.Deterministic("roi", pt.exp(log_roi), dims="cell")
@@ -104,14 +104,25 @@ def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
 
 
 def _baseline(data: ModelData, spec: MMMSpec, media, y_train: np.ndarray):
-    if spec.baseline == "multiplicative":
-        return _baseline_multiplicative(data, spec)
-    # Log space: every baseline term adds to log revenue, so the posterior of (trend, season, controls) is close to
-    # Gaussian; the product form has curved ridges (a low level traded against high season and promotion effects)
-    # where NUTS diverges. Time and controls are centred.
-    n_regions = len(data.regions)
+    """``level_r · shape_tr``: the level is stated relative to what media leave of mean revenue.
+
+    ``level = (mean revenue − mean media) · exp(level_offset) / mean(shape)`` over the fitted weeks. Mean revenue is
+    known almost exactly, so a free level would sit on a long ridge against the sum of the media effects (more
+    media, less baseline) that chains get stuck on; with the offset, media can move while the baseline follows. The
+    floor (5% of mean revenue) only binds where media alone would exceed revenue, which the likelihood rules out.
+    """
     n_train = len(y_train)
-    log_terms = pt.zeros((data.n_weeks, n_regions))
+    shape = _log_shape(data, spec) if spec.baseline == "log" else _product_shape(data, spec)
+    offset = pm.Normal("level_offset", 0.0, spec.level_offset_sd, dims="region")
+    unexplained = pt.maximum(y_train.mean(axis=0) - media[:n_train].mean(axis=0), 0.05)
+    level = pm.Deterministic("level", unexplained * pt.exp(offset) / shape[:n_train].mean(axis=0), dims="region")
+    return level[None, :] * shape
+
+
+def _log_shape(data: ModelData, spec: MMMSpec):
+    # Log space: every baseline term adds to log revenue, so the posterior of (trend, season, controls) is close to
+    # Gaussian; the product form has curved ridges where NUTS diverges more. Time and controls are centred.
+    log_terms = pt.zeros((data.n_weeks, len(data.regions)))
     if spec.trend:
         trend = pm.Normal("trend", 0.0, 0.2, dims="region")
         log_terms = log_terms + trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0
@@ -121,34 +132,13 @@ def _baseline(data: ModelData, spec: MMMSpec, media, y_train: np.ndarray):
     if data.controls.shape[2]:
         gamma = pm.Normal("control_effect", 0.0, 0.5, dims=("region", "control"))
         log_terms = log_terms + (_centred_controls(data) * gamma[None, :, :]).sum(axis=2)
-    # The level is stated relative to what media leave of mean revenue: level = (mean revenue − mean media) ×
-    # exp(level_offset) / mean(exp(terms)) over the fitted weeks. Mean revenue is known almost exactly, so a free
-    # level would sit on a long ridge against the sum of the media effects (more media, less baseline) that chains
-    # get stuck on; with the offset, media can move while the baseline follows. The floor (5% of mean revenue) only
-    # binds where media alone would exceed revenue, which the likelihood rules out.
-    offset = pm.Normal("level_offset", 0.0, spec.level_offset_sd, dims="region")
-    unexplained = pt.maximum(y_train.mean(axis=0) - media[:n_train].mean(axis=0), 0.05)
-    shape_mean = pt.exp(log_terms[:n_train]).mean(axis=0)
-    level = pm.Deterministic("level", unexplained * pt.exp(offset) / shape_mean, dims="region")
-    return level[None, :] * pt.exp(log_terms)
+    return pt.exp(log_terms)
 
 
-def _weeks_from_middle(data: ModelData) -> np.ndarray:
-    return np.arange(data.n_weeks, dtype=float) - (data.n_weeks - 1) / 2.0
-
-
-def _centred_controls(data: ModelData) -> np.ndarray:
-    return data.controls - data.controls.mean(axis=0, keepdims=True)
-
-
-def _baseline_multiplicative(data: ModelData, spec: MMMSpec):
-    n_regions = len(data.regions)
-    level = pm.LogNormal("level", mu=np.log(0.75), sigma=0.5, dims="region")
-    out = level[None, :] * pt.ones((data.n_weeks, n_regions))
+def _product_shape(data: ModelData, spec: MMMSpec):
+    out = pt.ones((data.n_weeks, len(data.regions)))
     if spec.trend:
         trend = pm.Normal("trend", 0.0, 0.2, dims="region")
-        # Centred time and controls: ``level`` is the mid-window level, so it is not traded off against trend and
-        # promotions as much as with uncentred terms.
         out = out * (1.0 + trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0)
     if spec.fourier_order:
         season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
@@ -157,6 +147,14 @@ def _baseline_multiplicative(data: ModelData, spec: MMMSpec):
         gamma = pm.Normal("control_effect", 0.0, 1.0, dims=("region", "control"))
         out = out * (1.0 + (_centred_controls(data) * gamma[None, :, :]).sum(axis=2))
     return out
+
+
+def _weeks_from_middle(data: ModelData) -> np.ndarray:
+    return np.arange(data.n_weeks, dtype=float) - (data.n_weeks - 1) / 2.0
+
+
+def _centred_controls(data: ModelData) -> np.ndarray:
+    return data.controls - data.controls.mean(axis=0, keepdims=True)
 
 
 def _lift_likelihood(data: ModelData, spec: MMMSpec, params, beta) -> None:

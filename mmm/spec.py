@@ -32,7 +32,9 @@ class MMMSpec:
     roi_prior_log_sd : float
         Default prior standard deviation of log ROI.
     roi_region_sd : float
-        HalfNormal scale of the *learned* spread of log ROI between regions of one channel. Each cell's log ROI is
+        Prior mean of the *learned* spread of log ROI between regions of one channel (``region_sd`` ~ Gamma(2,
+        2 / roi_region_sd): mode at half this value, little mass near zero, where a hierarchical scale forms a
+        funnel that NUTS mixes badly in). Each cell's log ROI is
         ``m_cell + sd_cell * channel_effect + region_sd * cell_effect`` (both effects standard normal, non-centred):
         regions share a channel-level effect with the cell's stated prior, and how far they depart from it is
         estimated from the data (partial pooling learned, not fixed).

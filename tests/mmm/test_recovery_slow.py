@@ -29,9 +29,11 @@ def test_sample_world_roi_recovery():
     est = fitted.roi().merge(world.truth.cells[["region", "channel", "roi"]], on=["region", "channel"])
     coverage = ((est["roi"] >= est["roi_hdi_low"]) & (est["roi"] <= est["roi_hdi_high"])).mean()
     error = np.median(np.abs(est["roi_mean"] / est["roi"] - 1))
-    assert coverage >= 0.75
-    assert error <= 0.30
     diag = fitted.diagnostics(warn=False)
+    print(f"coverage {coverage:.3f}, median abs error {error:.3f}, divergences {diag.value('divergence_share'):.4f}")
+    assert coverage >= 0.80
+    assert error <= 0.22  # 4 x 1000 draws give about 0.165 (benchmarks/mmm.py, "lift")
+    assert diag.value("divergence_share") <= 0.005
     assert diag.value("mape_in_sample") < 0.05
     assert diag.value("negative_baseline_share") == 0.0
     curves = fitted.response_curves(period_weeks=13, max_draws=100)
