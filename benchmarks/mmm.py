@@ -177,6 +177,17 @@ def run_peer(tables, *, truth, sampler: str, draws: int, tune: int, chains: int,
     return row
 
 
+def run_peers(tables, *, samplers: list[str], **kw) -> list[dict]:
+    """:func:`run_peer` with each sampler, printing each row as it comes."""
+    rows = []
+    for sampler in samplers:
+        row = run_peer(tables, sampler=sampler, **kw)
+        if row:
+            rows.append(row)
+            _print([row])
+    return rows
+
+
 def _print(rows: list[dict]) -> None:
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}"), flush=True)
 
@@ -208,11 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             kw["roi_priors"] = priors
         rows.append(run_variant(variant, world, truth=truth, **settings, **kw))
         _print(rows[-1:])
-    for sampler in [v for v in args.peers.split(",") if v and v != "none"]:
-        row = run_peer(world, truth=truth, sampler=sampler, dataset="sample world", **settings)
-        if row:
-            rows.append(row)
-            _print(rows[-1:])
+    samplers = [v for v in args.peers.split(",") if v and v != "none"]
+    rows += run_peers(world, truth=truth, samplers=samplers, dataset="sample world", **settings)
     references = [v for v in args.reference.split(",") if v and v != "none"]
     if "pymc_example" in references:
         # x1 and x2 are in [0, 1], not currency: in thousands they give ROIs ~5 and ~2.3, inside our default prior.
@@ -220,11 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         example_truth = mmm_reference.pymc_example_truth(spend_scale=1000.0)
         rows.append(run_variant("base", data, truth=example_truth, dataset="pymc example", **settings))
         _print(rows[-1:])
-        for sampler in [v for v in args.peers.split(",") if v and v != "none"]:
-            row = run_peer(data, truth=example_truth, sampler=sampler, dataset="pymc example", **settings)
-            if row:
-                rows.append(row)
-                _print(rows[-1:])
+        rows += run_peers(data, truth=example_truth, samplers=samplers, dataset="pymc example", **settings)
     if "meridian" in references:
         data = mmm_reference.load_meridian_geo(max_geos=args.meridian_geos)
         rows.append(run_variant("base", data, truth=None, dataset="meridian geo", **settings))

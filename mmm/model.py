@@ -91,12 +91,17 @@ def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
     response = spec.saturation.apply(adstocked, sat_params, pt)
 
     # Non-centred partial pooling with a learned between-region sd: a channel's regions share one effect on the
-    # prior scale, and depart from it by as much as the data support (few cells per channel, so no funnel to speak
-    # of once both effects are standard normal).
+    # prior scale, and depart from it by as much as the data support. A channel with spend in one region only has
+    # nothing to pool: a cell effect there would duplicate its channel effect (a flat ridge for the sampler), so
+    # only cells of channels with two or more cells get one.
     channel_z = pm.Normal("roi_channel_z", 0.0, 1.0, dims="channel")
-    region_sd = pm.Gamma("roi_region_sd", alpha=2.0, beta=2.0 / spec.roi_region_sd)
-    cell_z = pm.Normal("roi_cell_z", 0.0, 1.0, dims="cell")
-    log_roi = roi_log_median + roi_log_sd * channel_z[channel_index] + region_sd * cell_z
+    log_roi = roi_log_median + roi_log_sd * channel_z[channel_index]
+    pooled = np.flatnonzero(np.bincount(channel_index, minlength=len(data.channels))[channel_index] >= 2)
+    if len(pooled):
+        pm.modelcontext(None).add_coord("pooled_cell", [data.cell_label(i) for i in pooled])
+        region_sd = pm.Gamma("roi_region_sd", alpha=2.0, beta=2.0 / spec.roi_region_sd)
+        cell_z = pm.Normal("roi_cell_z", 0.0, 1.0, dims="pooled_cell")
+        log_roi = pt.inc_subtensor(log_roi[pooled], region_sd * cell_z)
     roi = pm.Deterministic("roi", pt.exp(log_roi), dims="cell")
     spend_share = data.spend.sum(axis=0) / data.revenue_scale[data.cell_region]
     beta = pm.Deterministic("beta", roi * spend_share / response.sum(axis=0), dims="cell")

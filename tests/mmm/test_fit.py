@@ -69,3 +69,25 @@ def test_bad_settings_and_tables(clean):
         mmm.fit(clean.spend, clean.kpi, roi_priors=bad_priors)
     with pytest.raises(ContractError):
         mmm.fit(clean.spend.drop(columns="spend"), clean.kpi)
+
+
+def test_pymc_fallback_sampler_is_seeded_and_agrees_with_nutpie(clean, base_fit):
+    import importlib.util
+
+    kw = {"draws": 60, "tune": 100, "chains": 1, "check": False, "seed": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = mmm.fit(clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="pymc", **kw)
+        again = mmm.fit(clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="pymc", **kw)
+    assert first.info["sampler"] == "pymc"
+    np.testing.assert_array_equal(first.draws("roi"), again.draws("roi"))
+    # Same model, another NUTS implementation: the ROI estimates agree within the posterior's spread.
+    spread = base_fit.draws("roi").std(axis=0)
+    assert np.all(np.abs(first.draws("roi").mean(axis=0) - base_fit.draws("roi").mean(axis=0)) < 3 * spread)
+    if importlib.util.find_spec("numpyro") is None:
+        with pytest.warns(UserWarning, match="numpyro is not installed; sampling with PyMC's NUTS instead"):
+            fallback = mmm.fit(
+                clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="numpyro", **kw
+            )
+        assert fallback.info["sampler"] == "pymc"
+        np.testing.assert_array_equal(fallback.draws("roi"), first.draws("roi"))

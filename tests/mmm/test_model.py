@@ -80,3 +80,17 @@ def test_log_baseline_shape_is_exp_of_additive_terms(world):
         log_shape = (t - (data.n_weeks - 1) / 2) / 52 * trend[r] + season[0, r] * np.sin(angle)
         log_shape += season[1, r] * np.cos(angle)
         np.testing.assert_allclose(baseline[:, r], level[r] * np.exp(log_shape), rtol=1e-10)
+
+
+def test_cell_effects_only_where_a_channel_has_regions_to_pool(world):
+    from mmm.data import prepare_data
+
+    two_regions = prepare_data(world.spend, world.kpi)
+    one_region = prepare_data(world.spend[world.spend["region"] == "Asia"], world.kpi[world.kpi["region"] == "Asia"])
+    for data, pooled in ((two_regions, True), (one_region, False)):
+        n = len(data.cells)
+        model = build_model(data, MMMSpec(), np.full(n, np.log(1.5)), np.full(n, 0.8))
+        names = {v.name for v in model.free_RVs}
+        assert ("roi_cell_z" in names) is pooled and ("roi_region_sd" in names) is pooled
+        if pooled:
+            assert model["roi_cell_z"].eval().shape == (n,)
