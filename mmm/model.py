@@ -117,41 +117,36 @@ def _baseline(data: ModelData, spec: MMMSpec, media, y_train: np.ndarray):
     floor (5% of mean revenue) only binds where media alone would exceed revenue, which the likelihood rules out.
     """
     n_train = len(y_train)
-    shape = _log_shape(data, spec) if spec.baseline == "log" else _product_shape(data, spec)
+    terms = _baseline_terms(data, spec)
+    if spec.baseline == "log":
+        # Every term adds to log revenue: the posterior of (trend, season, controls) is close to Gaussian, where the
+        # product form has curved ridges that NUTS diverges on more.
+        shape = pt.exp(sum(terms, pt.zeros((data.n_weeks, len(data.regions)))))
+    else:
+        shape = pt.ones((data.n_weeks, len(data.regions)))
+        for term in terms:
+            shape = shape * (1.0 + term)
     offset = pm.Normal("level_offset", 0.0, spec.level_offset_sd, dims="region")
     unexplained = pt.maximum(y_train.mean(axis=0) - media[:n_train].mean(axis=0), 0.05)
     level = pm.Deterministic("level", unexplained * pt.exp(offset) / shape[:n_train].mean(axis=0), dims="region")
     return level[None, :] * shape
 
 
-def _log_shape(data: ModelData, spec: MMMSpec):
-    # Log space: every baseline term adds to log revenue, so the posterior of (trend, season, controls) is close to
-    # Gaussian; the product form has curved ridges where NUTS diverges more. Time and controls are centred.
-    log_terms = pt.zeros((data.n_weeks, len(data.regions)))
+def _baseline_terms(data: ModelData, spec: MMMSpec) -> list:
+    """Trend, seasonality and control terms (week, region), time and controls centred. Control effects have sd 0.5
+    on the log scale and 1.0 in the product form (the scales the two forms were tuned with)."""
+    terms = []
     if spec.trend:
         trend = pm.Normal("trend", 0.0, 0.2, dims="region")
-        log_terms = log_terms + trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0
+        terms.append(trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0)
     if spec.fourier_order:
         season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
-        log_terms = log_terms + pt.dot(data.fourier(spec.fourier_order), season)
+        terms.append(pt.dot(data.fourier(spec.fourier_order), season))
     if data.controls.shape[2]:
-        gamma = pm.Normal("control_effect", 0.0, 0.5, dims=("region", "control"))
-        log_terms = log_terms + (_centred_controls(data) * gamma[None, :, :]).sum(axis=2)
-    return pt.exp(log_terms)
-
-
-def _product_shape(data: ModelData, spec: MMMSpec):
-    out = pt.ones((data.n_weeks, len(data.regions)))
-    if spec.trend:
-        trend = pm.Normal("trend", 0.0, 0.2, dims="region")
-        out = out * (1.0 + trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0)
-    if spec.fourier_order:
-        season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
-        out = out * (1.0 + pt.dot(data.fourier(spec.fourier_order), season))
-    if data.controls.shape[2]:
-        gamma = pm.Normal("control_effect", 0.0, 1.0, dims=("region", "control"))
-        out = out * (1.0 + (_centred_controls(data) * gamma[None, :, :]).sum(axis=2))
-    return out
+        sd = 0.5 if spec.baseline == "log" else 1.0
+        gamma = pm.Normal("control_effect", 0.0, sd, dims=("region", "control"))
+        terms.append((_centred_controls(data) * gamma[None, :, :]).sum(axis=2))
+    return terms
 
 
 def _weeks_from_middle(data: ModelData) -> np.ndarray:

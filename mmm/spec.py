@@ -47,12 +47,12 @@ class MMMSpec:
     noise_sigma : float
         HalfNormal scale of the noise sd, as a share of the region's mean revenue.
     baseline : {"log", "multiplicative"}
-        How the baseline terms combine. ``"log"`` (default): ``exp(log_level + trend·t + season + controls·gamma)``,
+        How the baseline terms combine. ``"log"`` (default): ``level · exp(trend·t + season + controls·gamma)``,
         each term additive on the log scale (near-Gaussian posterior, few divergences). ``"multiplicative"``:
         ``level (1 + trend·t)(1 + season)(1 + controls·gamma)``, kept for comparison.
     level_offset_sd : float
-        Log-baseline only: Normal sd of the log offset of each region's level from "mean revenue minus mean media
-        effect" over the fitted weeks (see :mod:`mmm.model`).
+        Normal sd of the log offset of each region's level from "mean revenue minus mean media effect" over the
+        fitted weeks, in either baseline form (see :mod:`mmm.model`).
 
     Examples
     --------
