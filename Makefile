@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (see README):
 #   make run   -> install into .venv and run the main job on the bundled sample data
-#   make test  -> install into .venv (with test and spark extras, Java if missing) and run lint + all tests
+#   make test  -> install into .venv (with test, spark and numpyro extras, Java if missing) and run lint + all tests
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
+	$(BIN)/python -m pip install --quiet -e ".[test,spark,numpyro]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

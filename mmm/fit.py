@@ -62,6 +62,7 @@ def fit(
         ``FittedMMM.info["seed"]``.
     sampler : {"nutpie", "pymc", "numpyro"}
         NUTS implementation; falls back to PyMC's own (with a warning) when the chosen one is not installed.
+        numpyro comes with the ``numpyro`` extra (``pip install -e ".[numpyro]"``).
     target_accept : float
         NUTS target acceptance rate in (0, 1). The default 0.98 takes smaller steps than the usual 0.8: lift tests
         pin a cell's curve at a few spend levels, a narrow curved ridge in (ROI, saturation, adstock) where 0.95

@@ -1,5 +1,7 @@
 """Tiny real fits (few draws, one chain): wiring, reproducibility, lift-test calibration, bad input."""
 
+import importlib.util
+import sys
 import warnings
 
 import numpy as np
@@ -72,8 +74,6 @@ def test_bad_settings_and_tables(clean):
 
 
 def test_pymc_fallback_sampler_is_seeded_and_agrees_with_nutpie(clean, base_fit):
-    import importlib.util
-
     kw = {"draws": 60, "tune": 100, "chains": 1, "check": False, "seed": 3}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -84,10 +84,35 @@ def test_pymc_fallback_sampler_is_seeded_and_agrees_with_nutpie(clean, base_fit)
     # Same model, another NUTS implementation: the ROI estimates agree within the posterior's spread.
     spread = base_fit.draws("roi").std(axis=0)
     assert np.all(np.abs(first.draws("roi").mean(axis=0) - base_fit.draws("roi").mean(axis=0)) < 3 * spread)
-    if importlib.util.find_spec("numpyro") is None:
-        with pytest.warns(UserWarning, match="numpyro is not installed; sampling with PyMC's NUTS instead"):
-            fallback = mmm.fit(
-                clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="numpyro", **kw
-            )
-        assert fallback.info["sampler"] == "pymc"
-        np.testing.assert_array_equal(fallback.draws("roi"), first.draws("roi"))
+
+
+def test_numpyro_request_without_numpyro_warns_and_uses_pymc(clean, monkeypatch):
+    monkeypatch.setitem(sys.modules, "numpyro", None)  # `import numpyro` now raises ImportError
+    kw = {"draws": 30, "tune": 50, "chains": 1, "check": False, "seed": 3}
+    with pytest.warns(UserWarning, match="numpyro is not installed; sampling with PyMC's NUTS instead"):
+        fallback = mmm.fit(
+            clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="numpyro", **kw
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        direct = mmm.fit(clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="pymc", **kw)
+    assert fallback.info["sampler"] == "pymc"
+    np.testing.assert_array_equal(fallback.draws("roi"), direct.draws("roi"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numpyro") is None, reason="numpyro not installed (extra 'numpyro')")
+def test_numpyro_sampler_is_seeded_and_agrees_with_nutpie(clean, base_fit):
+    kw = {"draws": 100, "tune": 150, "chains": 2, "check": False, "seed": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = mmm.fit(
+            clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="numpyro", **kw
+        )
+        again = mmm.fit(
+            clean.spend, clean.kpi, channels=clean.channels, controls=clean.controls, sampler="numpyro", **kw
+        )
+    assert first.info["sampler"] == "numpyro"
+    assert first.draws("roi").shape == (200, len(base_fit.roi()))
+    np.testing.assert_array_equal(first.draws("roi"), again.draws("roi"))
+    spread = base_fit.draws("roi").std(axis=0)
+    assert np.all(np.abs(first.draws("roi").mean(axis=0) - base_fit.draws("roi").mean(axis=0)) < 3 * spread)
