@@ -40,6 +40,7 @@ import mmm  # noqa: E402
 from simulator import simulate_world  # noqa: E402
 
 sys.path.insert(0, str(_HERE))
+import mmm_information  # noqa: E402  (benchmarks/mmm_information.py)
 import mmm_peers  # noqa: E402  (benchmarks/mmm_peers.py)
 import mmm_reference  # noqa: E402  (benchmarks/mmm_reference.py)
 
@@ -239,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     ratios = _speed_ratios(table)
     for line in ratios:
         print(line)
+    bound = mmm_information.expected_error(mmm_information.cell_information(world, baseline_known=False))
+    bound_line = (
+        f"information bound (benchmarks/mmm_information.py): an oracle that knows every true response curve expects "
+        f"a median abs ROI error of {bound['median_abs_pct_error']:.1f}% on this world "
+        f"({bound['error_p10']:.1f}-{bound['error_p90']:.1f}% over noise draws) with the default prior"
+    )
+    print(bound_line)
     print(f"attribution priors: {ATTRIBUTION_NOTE}")
     print(f"reference data: {mmm_reference.PYMC_ORIGIN}; {mmm_reference.MERIDIAN_ORIGIN}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -257,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "attribution_prior_method": ATTRIBUTION_NOTE,
         "reference_origins": [mmm_reference.PYMC_ORIGIN, mmm_reference.MERIDIAN_ORIGIN],
         "speed_ratios": ratios,
+        "information_bound": {"note": bound_line, **bound},
         "rows": rows,
     }
     RESULTS.write_text(json.dumps(payload, indent=1, default=float))
