@@ -19,7 +19,7 @@ from simulator import simulate_world
 info = SimpleNamespace(**runpy.run_path(str(Path(__file__).resolve().parents[2] / "benchmarks" / "mmm_information.py")))
 
 
-def test_regression_se_matches_the_spread_of_least_squares_estimates_over_noise():
+def test_regression_cov_matches_the_spread_of_least_squares_estimates_over_noise():
     rng = np.random.default_rng(3)
     X = np.column_stack([rng.gamma(2.0, 1.0, 80), rng.gamma(2.0, 1.0, 80), np.ones(80), np.arange(80) / 80])
     beta = np.array([1.0, 1.0, 5.0, 0.5])
@@ -27,43 +27,57 @@ def test_regression_se_matches_the_spread_of_least_squares_estimates_over_noise(
     estimates = np.array(
         [np.linalg.lstsq(X, X @ beta + rng.normal(0, noise_sd, 80), rcond=None)[0][:2] for _ in range(4000)]
     )
-    se = info.regression_se(X, noise_sd, 2)
-    np.testing.assert_allclose(se, estimates.std(axis=0), rtol=0.05)
+    cov = info.regression_cov(X, noise_sd, 2)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov)), estimates.std(axis=0), rtol=0.05)
+    empirical_corr = np.corrcoef(estimates.T)[0, 1]
+    assert cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]) == pytest.approx(empirical_corr, abs=0.05)
 
 
-def test_pooled_posterior_of_one_cell_is_the_conjugate_normal():
-    mean, cov = info.pooled_posterior(np.array([0.4]), np.array([0.5]), 0.1, 0.8, 0.3)
+def test_joint_posterior_of_one_cell_is_the_conjugate_normal():
+    prior = info.prior_cov(np.array(["a"]), 0.8, 0.3)
+    mean, cov = info.joint_posterior(np.array([0.4]), np.array([[0.25]]), np.array([0.1]), prior)
     prior_var = 0.8**2 + 0.3**2
-    post_var = 1.0 / (1.0 / prior_var + 1.0 / 0.5**2)
+    post_var = 1.0 / (1.0 / prior_var + 1.0 / 0.25)
     assert cov[0, 0] == pytest.approx(post_var)
-    assert mean[0] == pytest.approx(post_var * (0.1 / prior_var + 0.4 / 0.5**2))
+    assert mean[0] == pytest.approx(post_var * (0.1 / prior_var + 0.4 / 0.25))
 
 
-def test_pooled_posterior_matches_gaussian_conditioning():
-    estimate, se = np.array([0.2, 1.1, 0.7]), np.array([0.3, 0.9, 0.5])
-    m0, s0, tau = np.log(1.5), 0.8, 0.2
-    mean, cov = info.pooled_posterior(estimate, se, m0, s0, tau)
+def test_joint_posterior_matches_gaussian_conditioning_with_correlated_data():
+    channels = np.array(["a", "b", "a", "b"])  # two regions x two channels
+    S = info.prior_cov(channels, 0.8, 0.2)
+    assert S[0, 2] == pytest.approx(0.64) and S[0, 1] == 0.0 and S[0, 0] == pytest.approx(0.68)
+    block = np.array([[0.09, -0.05], [-0.05, 0.25]])  # a region's two channels, negatively correlated
+    D = np.block([[block, np.zeros((2, 2))], [np.zeros((2, 2)), 2.0 * block]])
+    estimate, m0 = np.array([0.2, 1.1, 0.7, -0.3]), np.full(4, np.log(1.5))
+    mean, cov = info.joint_posterior(estimate, D, m0, S)
     # theta ~ N(m0, S); estimate = theta + e, e ~ N(0, D): E[theta | estimate] = m0 + S (S + D)^-1 (estimate - m0).
-    S = s0**2 * np.ones((3, 3)) + tau**2 * np.eye(3)
-    gain = S @ np.linalg.inv(S + np.diag(se**2))
+    gain = S @ np.linalg.inv(S + D)
     np.testing.assert_allclose(mean, m0 + gain @ (estimate - m0), rtol=1e-10)
-    np.testing.assert_allclose(cov, S - gain @ S, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(cov, S - gain @ S, rtol=1e-9, atol=1e-14)
+    # Several replicates at once give the same rows.
+    both, _ = info.joint_posterior(np.vstack([estimate, estimate[::-1]]), D, m0, S)
+    np.testing.assert_allclose(both[0], mean, rtol=1e-12)
+    np.testing.assert_allclose(both[1], m0 + gain @ (estimate[::-1] - m0), rtol=1e-10)
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        info.prior_cov(channels, 0.8, 0.0)
 
 
-def _cells(se: float) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"channel": ["a", "a", "b", "b", "c"], "roi": [0.8, 1.2, 3.0, 4.0, 2.0], "se_log_roi": [se] * 5}
-    )
+def _info(se: float) -> SimpleNamespace:
+    cells = pd.DataFrame({"channel": ["a", "a", "b", "b", "c"], "roi": [0.8, 1.2, 3.0, 4.0, 2.0], "se_log_roi": se})
+    return info.Information(cells, se**2 * np.eye(5))
 
 
-def test_expected_error_vanishes_without_noise_and_equals_the_prior_without_data():
-    exact = info.expected_error(_cells(1e-6), replicates=20)
-    assert exact["median_abs_pct_error"] < 1e-3
-    no_data = info.expected_error(_cells(1e6), replicates=20, tau=None)
-    assert no_data["median_abs_pct_error"] == pytest.approx(info.prior_only_error(_cells(1.0)), rel=1e-4)
+def test_expected_error_limits_no_noise_and_no_data():
+    assert info.expected_error(_info(1e-6), replicates=20)["median_abs_pct_error"] < 1e-3
     # Prior mean 1.5 * exp(0.32) = 2.0657 against truths 0.8, 1.2, 3.0, 4.0, 2.0: errors 158%, 72%, 31%, 48%, 3%;
     # the median is the truth 4.0's.
-    assert info.prior_only_error(_cells(1.0)) == pytest.approx(100 * (1 - 2.06569 / 4.0), abs=0.001)
+    assert info.prior_only_error(_info(1.0).cells) == pytest.approx(100 * (1 - 2.06569 / 4.0), abs=0.001)
+    unpooled = info.expected_error(_info(1e6), replicates=20, tau=None)
+    assert unpooled["median_abs_pct_error"] == pytest.approx(info.prior_only_error(_info(1.0).cells), rel=1e-4)
+    # Pooled, no data: every cell's posterior is its prior, log ROI ~ N(log 1.5, 0.8² + 0.3²).
+    pooled = info.expected_error(_info(1e6), replicates=20, tau=0.3)
+    prior_mean = 1.5 * np.exp((0.8**2 + 0.3**2) / 2)
+    assert pooled["median_abs_pct_error"] == pytest.approx(100 * (1 - prior_mean / 4.0), rel=1e-4)
 
 
 def test_expected_error_coverage_is_nominal_when_the_prior_is_true():
@@ -72,16 +86,55 @@ def test_expected_error_coverage_is_nominal_when_the_prior_is_true():
     mu = rng.normal(np.log(1.5), 0.8, 40)
     roi = np.exp(np.repeat(mu, 4) + rng.normal(0, 0.12, 160))
     cells = pd.DataFrame({"channel": np.repeat(np.arange(40), 4), "roi": roi, "se_log_roi": 0.6})
-    result = info.expected_error(cells, tau=0.12, replicates=50)
-    assert result["hdi90_coverage"] == pytest.approx(0.90, abs=0.03)
+    result = info.expected_error(info.Information(cells, 0.36 * np.eye(160)), tau=0.12, replicates=50)
+    assert result["interval90_coverage"] == pytest.approx(0.90, abs=0.03)
 
 
-def test_sample_world_information_is_finite_and_falls_when_the_baseline_is_unknown():
-    world = simulate_world(seed=7)
-    known = info.cell_information(world, baseline_known=True)
-    unknown = info.cell_information(world, baseline_known=False)
-    assert len(known) == len(unknown) == 44
-    assert np.isfinite(unknown["se_log_roi"]).all() and (unknown["se_log_roi"] > 0).all()
-    # Estimating more parameters can only lose information about the rest.
-    merged = known.merge(unknown, on=["region", "channel"], suffixes=("_known", "_unknown"))
+@pytest.fixture(scope="module")
+def sample():
+    return simulate_world(seed=7)
+
+
+def test_sample_world_information_matches_a_direct_computation(sample):
+    # Independent route for one region, baseline known: the weekly truth reshaped (not pivoted), the noise sd from
+    # the world's config and the region's level (not the meta table), the covariance from a QR factorisation.
+    weekly = sample.truth.weekly.sort_values(["week", "region", "channel"])
+    region, channels = "Europe", sorted(sample.channels["channel"])
+    rows = weekly[weekly["region"] == region]
+    X = rows["contribution"].to_numpy().reshape(-1, len(channels))
+    level = sample.config.regions[region] * sample.config.weekly_revenue * (1 - sample.config.marketing_share * 2.2)
+    noise_sd = sample.config.noise_sd * level
+    r = np.linalg.qr(X, mode="r")
+    expected = noise_sd**2 * np.linalg.inv(r.T @ r)
+    known = info.cell_information(sample, baseline_known=True)
+    at = np.flatnonzero(known.cells["region"].to_numpy() == region)
+    order = np.argsort(known.cells["channel"].to_numpy()[at])
+    np.testing.assert_allclose(known.cov[np.ix_(at[order], at[order])], expected, rtol=1e-8)
+    assert list(known.cells["channel"].to_numpy()[at][order]) == channels
+    # Baseline estimated: add baseline × (1, trend, Fourier, promo), time taken from the dates.
+    base = sample.truth.baseline.sort_values(["week", "region"])
+    base = base[base["region"] == region]
+    promo = sample.controls.sort_values(["week", "region"])
+    promo = promo[promo["region"] == region]["promo_depth"].to_numpy()
+    weeks = (base["week"] - base["week"].min()).dt.days.to_numpy() / 7.0
+    omega = 2 * np.pi * weeks / 52.1775
+    z = [np.ones_like(weeks), (weeks - weeks.mean()) / 52.0]
+    z += [np.sin(omega), np.cos(omega), np.sin(2 * omega), np.cos(2 * omega), promo]
+    full = np.column_stack([X, base["baseline"].to_numpy()[:, None] * np.column_stack(z)])
+    r = np.linalg.qr(full, mode="r")
+    expected = (noise_sd**2 * np.linalg.inv(r.T @ r))[: len(channels), : len(channels)]
+    estimated = info.cell_information(sample, baseline_known=False)
+    assert (estimated.cells[["region", "channel"]].to_numpy() == known.cells[["region", "channel"]].to_numpy()).all()
+    np.testing.assert_allclose(estimated.cov[np.ix_(at[order], at[order])], expected, rtol=1e-6)
+    # Regions are independent: nothing outside the region blocks.
+    other = np.flatnonzero(known.cells["region"].to_numpy() != region)
+    assert not known.cov[np.ix_(at, other)].any()
+
+
+def test_sample_world_information_falls_when_the_baseline_is_estimated(sample):
+    known = info.cell_information(sample, baseline_known=True)
+    unknown = info.cell_information(sample, baseline_known=False)
+    assert len(unknown.cells) == 44 and unknown.cells["roi"].notna().all()
+    assert np.isfinite(unknown.cells["se_log_roi"]).all() and (unknown.cells["se_log_roi"] > 0).all()
+    merged = known.cells.merge(unknown.cells, on=["region", "channel"], suffixes=("_known", "_unknown"))
     assert (merged["se_log_roi_unknown"] >= merged["se_log_roi_known"] - 1e-12).all()
