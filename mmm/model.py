@@ -72,6 +72,23 @@ def build_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_
     return model
 
 
+def pooled_cells(data: ModelData) -> np.ndarray:
+    """Which cells get a regional effect on log ROI (their channel has spend in two or more regions), (C,) bool."""
+    counts = np.bincount(data.cell_channel, minlength=len(data.channels))
+    return counts[data.cell_channel] >= 2
+
+
+def prior_log_roi_sd(data: ModelData, spec: MMMSpec, roi_log_sd: np.ndarray) -> np.ndarray:
+    """Prior sd of each cell's log ROI in :func:`build_model`, exactly.
+
+    ``log ROI = m + s·channel_z + region_sd·cell_z`` (the last term for pooled cells only), with the z standard
+    normal and independent of ``region_sd ~ Gamma(2, 2/r)``, so the variance is ``s² + E[region_sd²]`` with
+    ``E[region_sd²] = r² + r²/2`` (mean² + variance of that Gamma).
+    """
+    region_var = 1.5 * spec.roi_region_sd**2
+    return np.sqrt(np.asarray(roi_log_sd, dtype=float) ** 2 + np.where(pooled_cells(data), region_var, 0.0))
+
+
 def _region_matrix(data: ModelData) -> np.ndarray:
     out = np.zeros((len(data.cells), len(data.regions)))
     out[np.arange(len(data.cells)), data.cell_region] = 1.0
@@ -96,7 +113,7 @@ def _media(data, spec, scaled_spend, roi_log_median, roi_log_sd):
     # only cells of channels with two or more cells get one.
     channel_z = pm.Normal("roi_channel_z", 0.0, 1.0, dims="channel")
     log_roi = roi_log_median + roi_log_sd * channel_z[channel_index]
-    pooled = np.flatnonzero(np.bincount(channel_index, minlength=len(data.channels))[channel_index] >= 2)
+    pooled = np.flatnonzero(pooled_cells(data))
     if len(pooled):
         pm.modelcontext(None).add_coord("pooled_cell", [data.cell_label(i) for i in pooled])
         region_sd = pm.Gamma("roi_region_sd", alpha=2.0, beta=2.0 / spec.roi_region_sd)

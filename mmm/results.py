@@ -13,11 +13,15 @@ import pandas as pd
 
 from mmm.adstock import lagged
 from mmm.data import ModelData
+from mmm.model import prior_log_roi_sd
 from mmm.spec import MMMSpec
 from mmm.stats import hdi
 
 #: Draws processed at a time when the whole (draws, weeks, cells) array would be large.
 _CHUNK = 500
+#: A cell whose posterior sd of log ROI is above this share of its prior sd is reported as prior-dominated. On the
+#: sample world (base fit) the 12 always-on retention cells sit at 0.82–0.94 and the other 32 cells at 0.36–0.79.
+PRIOR_DOMINATED_RATIO = 0.8
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +113,10 @@ class FittedMMM:
             ``region``, ``channel``, ``objective``, ``spend``, ``contribution`` (posterior mean) with
             ``contribution_hdi_low/high``, ``roi_mean``, ``roi_median``, ``roi_sd``, ``roi_hdi_low``,
             ``roi_hdi_high``, ``p_below_hurdle``, ``mroi_mean``, ``mroi_hdi_low``, ``mroi_hdi_high`` (marginal ROI:
-            extra revenue per extra unit of spend when the cell's whole spend series grows in proportion) and
-            ``prior_source``.
+            extra revenue per extra unit of spend when the cell's whole spend series grows in proportion),
+            ``prior_source``, ``prior_sd_ratio`` (posterior sd of log ROI over its prior sd: near 1, the data
+            hardly moved the prior) and ``prior_dominated`` (``prior_sd_ratio`` above
+            :data:`PRIOR_DOMINATED_RATIO`: the ROI is mostly the prior's; a lift test would inform it).
         """
         if not (isinstance(hurdle, (int, float)) and np.isfinite(hurdle) and hurdle > 0):
             raise ValueError(f"hurdle must be a finite number > 0; got {hurdle!r}")
@@ -130,6 +136,9 @@ class FittedMMM:
         out["mroi_mean"] = mroi.mean(axis=0)
         out["mroi_hdi_low"], out["mroi_hdi_high"] = hdi(mroi, hdi_prob)
         out["prior_source"] = self.roi_prior["prior_source"].to_numpy()
+        prior_sd = prior_log_roi_sd(self.data, self.spec, self.roi_prior["prior_log_sd"].to_numpy())
+        out["prior_sd_ratio"] = np.log(roi).std(axis=0) / prior_sd
+        out["prior_dominated"] = out["prior_sd_ratio"] > PRIOR_DOMINATED_RATIO
         return out
 
     def mroi_draws(self) -> np.ndarray:

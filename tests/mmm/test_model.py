@@ -82,3 +82,29 @@ def test_baseline_shape_combines_trend_and_season_as_the_form_says(world, form):
         else:
             shape = (1 + trend_term) * (1 + season_term)
         np.testing.assert_allclose(baseline[:, r], level[r] * shape, rtol=1e-10)
+
+
+def test_prior_sd_of_log_roi_matches_prior_draws_with_and_without_a_cell_effect(world):
+    import pymc as pm
+
+    from contracts import DataWarning
+    from mmm.data import prepare_data
+    from mmm.model import pooled_cells, prior_log_roi_sd
+
+    # youtube_video keeps spend in Asia only (none at all in Europe): that cell has nothing to pool with.
+    spend = world.spend.copy()
+    spend.loc[(spend["region"] == "Europe") & (spend["channel"] == "youtube_video"), "spend"] = 0.0
+    with pytest.warns(DataWarning, match=r"1 cells have no spend and are left out of the model"):
+        data = prepare_data(spend, world.kpi, channels=world.channels, controls=world.controls)
+    single = (data.cells["channel"] == "youtube_video").to_numpy()
+    assert single.sum() == 1 and not pooled_cells(data)[single].any() and pooled_cells(data)[~single].all()
+    spec = MMMSpec(roi_region_sd=0.4)
+    log_sd = np.linspace(0.5, 1.0, len(data.cells))
+    model = build_model(data, spec, np.full(len(data.cells), np.log(1.5)), log_sd)
+    assert len(model.coords["pooled_cell"]) == len(data.cells) - 1
+    draws = np.log(pm.draw(model["roi"], draws=40_000, random_seed=1))
+    expected = prior_log_roi_sd(data, spec, log_sd)
+    np.testing.assert_allclose(expected[single], log_sd[single], rtol=1e-12)
+    # log ROI = m + s z1 + region_sd z2 with region_sd ~ Gamma(2, 2/0.4): variance s² + 1.5 * 0.4².
+    np.testing.assert_allclose(expected[~single], np.sqrt(log_sd[~single] ** 2 + 0.24), rtol=1e-12)
+    np.testing.assert_allclose(draws.std(axis=0), expected, rtol=0.02)

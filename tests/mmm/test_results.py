@@ -1,5 +1,6 @@
 """Answers of a FittedMMM whose posterior is the simulator's truth must equal the truth."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -87,3 +88,18 @@ def test_hdi_by_hand():
     draws = np.array([[0.0], [1.0], [2.0], [3.0], [100.0]])
     low, high = hdi(draws, 0.6)
     assert (low[0], high[0]) == (0.0, 3.0)
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.3, 1.2])
+def test_prior_sd_ratio_flags_posteriors_as_wide_as_the_prior(truth_fit, jitter):
+    # ROI draws spread around the truth by exp(jitter * z): the posterior sd of log ROI is jitter (sample sd below).
+    # The fixture's prior has log sd 1.0 and every cell of the small world is pooled (two regions), so the prior sd
+    # of log ROI is sqrt(1.0 + 1.5 * 0.3**2) = 1.0654 (MMMSpec's default roi_region_sd 0.3).
+    idata = truth_fit.idata.copy()
+    z = np.random.default_rng(4).standard_normal(idata.posterior["roi"].shape)
+    idata.posterior["roi"] = idata.posterior["roi"] * np.exp(jitter * z)
+    table = dataclasses.replace(truth_fit, idata=idata).roi()
+    sample_sd = (jitter * z).reshape(-1, z.shape[-1]).std(axis=0)
+    np.testing.assert_allclose(table["prior_sd_ratio"], sample_sd / 1.0654, rtol=1e-4, atol=1e-12)
+    assert (table["prior_dominated"] == (sample_sd / 1.0654 > 0.8)).all()
+    assert table["prior_dominated"].all() if jitter == 1.2 else not table["prior_dominated"].any()
