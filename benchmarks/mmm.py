@@ -80,7 +80,11 @@ def recovery(fitted: mmm.FittedMMM, truth: pd.DataFrame) -> dict[str, float]:
         "roi_hdi90_coverage": float(inside.mean()),
         "roi_median_abs_pct_error": float(100 * np.median(np.abs(est["roi_mean"] / true_roi - 1))),
         "hurdle_flag_agreement": float(((est["roi_mean"] < 1.5) == (true_roi < 1.5)).mean()),
+        "prior_dominated_cells": int(est["prior_dominated"].sum()),
     }
+    # The error over the cells the data inform (not prior-dominated): what the panel itself recovers.
+    errors = np.abs(est["roi_mean"] / true_roi - 1)[~est["prior_dominated"]]
+    out["informed_cells_median_abs_pct_error"] = float(100 * np.median(errors)) if len(errors) else float("nan")
     if "mroi" in est:
         out["mroi_median_abs_pct_error"] = float(100 * np.median(np.abs(est["mroi_mean"] / est["mroi"] - 1)))
     return out
