@@ -71,20 +71,19 @@ def attribution_priors(world) -> pd.DataFrame | None:
 
 
 def recovery(fitted: mmm.FittedMMM, truth: pd.DataFrame) -> dict[str, float]:
-    """Coverage of the true ROI by 90% HDIs and median absolute % error of the posterior-mean ROI (and of the
-    marginal ROI, when the truth has ``mroi``)."""
-    est = fitted.roi().merge(truth, on=["region", "channel"], suffixes=("", "_truth"))
+    """:func:`mmm_peers.roi_recovery` (HDI90 coverage, median abs % error of posterior-mean ROI) for our fit, plus
+    hurdle-flag agreement, the prior-dominated cells and the error over the others, and the marginal-ROI error
+    when the truth has ``mroi``."""
+    table = fitted.roi()
+    out = mmm_peers.roi_recovery(table, truth)
+    est = table.merge(truth, on=["region", "channel"], suffixes=("", "_truth"))
     true_roi = est["roi"]
-    inside = (true_roi >= est["roi_hdi_low"]) & (true_roi <= est["roi_hdi_high"])
-    out = {
-        "roi_hdi90_coverage": float(inside.mean()),
-        "roi_median_abs_pct_error": float(100 * np.median(np.abs(est["roi_mean"] / true_roi - 1))),
-        "hurdle_flag_agreement": float(((est["roi_mean"] < 1.5) == (true_roi < 1.5)).mean()),
-        "prior_dominated_cells": int(est["prior_dominated"].sum()),
-    }
+    errors = np.abs(est["roi_mean"] / true_roi - 1)
+    out["hurdle_flag_agreement"] = float(((est["roi_mean"] < 1.5) == (true_roi < 1.5)).mean())
+    out["prior_dominated_cells"] = int(est["prior_dominated"].sum())
     # The error over the cells the data inform (not prior-dominated): what the panel itself recovers.
-    errors = np.abs(est["roi_mean"] / true_roi - 1)[~est["prior_dominated"]]
-    out["informed_cells_median_abs_pct_error"] = float(100 * np.median(errors)) if len(errors) else float("nan")
+    informed = errors[~est["prior_dominated"]]
+    out["informed_cells_median_abs_pct_error"] = float(100 * np.median(informed)) if len(informed) else float("nan")
     if "mroi" in est:
         out["mroi_median_abs_pct_error"] = float(100 * np.median(np.abs(est["mroi_mean"] / est["mroi"] - 1)))
     return out

@@ -168,7 +168,9 @@ def expected_error(
     }
 
 
-def prior_only_error(cells: pd.DataFrame, prior_median: float = PRIOR_MEDIAN, prior_log_sd: float = PRIOR_LOG_SD):
+def prior_only_error(
+    cells: pd.DataFrame, prior_median: float = PRIOR_MEDIAN, prior_log_sd: float = PRIOR_LOG_SD
+) -> float:
     """Median absolute % error when every cell's estimate is the prior mean (no data at all)."""
     prior_mean = prior_median * np.exp(prior_log_sd**2 / 2)
     return 100 * float(np.median(np.abs(prior_mean / cells["roi"].to_numpy() - 1.0)))

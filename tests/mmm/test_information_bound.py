@@ -62,7 +62,7 @@ def test_joint_posterior_matches_gaussian_conditioning_with_correlated_data():
         info.prior_cov(channels, 0.8, 0.0)
 
 
-def _info(se: float) -> SimpleNamespace:
+def _info(se: float):
     cells = pd.DataFrame({"channel": ["a", "a", "b", "b", "c"], "roi": [0.8, 1.2, 3.0, 4.0, 2.0], "se_log_roi": se})
     return info.Information(cells, se**2 * np.eye(5))
 
