@@ -63,8 +63,14 @@ def test_joint_posterior_matches_gaussian_conditioning_with_correlated_data():
 
 
 def _info(se: float):
-    cells = pd.DataFrame({"channel": ["a", "a", "b", "b", "c"], "roi": [0.8, 1.2, 3.0, 4.0, 2.0], "se_log_roi": se})
-    return info.Information(cells, se**2 * np.eye(5))
+    cells = pd.DataFrame(
+        {
+            "region": ["r1", "r2", "r1", "r2", "r1"],
+            "channel": ["a", "a", "b", "b", "c"],
+            "roi": [0.8, 1.2, 3.0, 4.0, 2.0],
+        }
+    ).assign(se_log_roi=se)
+    return info.Information(cells, se**2 * np.eye(5), np.log(cells["roi"].to_numpy()))
 
 
 def test_expected_error_limits_no_noise_and_no_data():
@@ -86,7 +92,7 @@ def test_expected_error_coverage_is_nominal_when_the_prior_is_true():
     mu = rng.normal(np.log(1.5), 0.8, 40)
     roi = np.exp(np.repeat(mu, 4) + rng.normal(0, 0.12, 160))
     cells = pd.DataFrame({"channel": np.repeat(np.arange(40), 4), "roi": roi, "se_log_roi": 0.6})
-    result = info.expected_error(info.Information(cells, 0.36 * np.eye(160)), tau=0.12, replicates=50)
+    result = info.expected_error(info.Information(cells, 0.36 * np.eye(160), np.log(roi)), tau=0.12, replicates=50)
     assert result["interval90_coverage"] == pytest.approx(0.90, abs=0.03)
 
 
@@ -138,3 +144,41 @@ def test_sample_world_information_falls_when_the_baseline_is_estimated(sample):
     assert np.isfinite(unknown.cells["se_log_roi"]).all() and (unknown.cells["se_log_roi"] > 0).all()
     merged = known.cells.merge(unknown.cells, on=["region", "channel"], suffixes=("_known", "_unknown"))
     assert (merged["se_log_roi_unknown"] >= merged["se_log_roi_known"] - 1e-12).all()
+
+
+def test_realised_error_is_the_conjugate_posterior_on_the_given_estimate():
+    base = _info(0.5)
+    estimate = np.log(base.cells["roi"].to_numpy()) + np.array([0.3, -0.2, 0.5, -0.4, 0.1])
+    summary, cells = info.realised_error(info.Information(base.cells, base.cov, estimate), tau=None)
+    # Unpooled, independent cells: each posterior is the one-cell conjugate normal, prior N(log 1.5, 0.8²).
+    post_var = 1.0 / (1.0 / 0.64 + 1.0 / 0.25)
+    post_mean = post_var * (np.log(1.5) / 0.64 + estimate / 0.25)
+    roi_mean = np.exp(post_mean + post_var / 2)
+    np.testing.assert_allclose(cells["roi_mean"], roi_mean, rtol=1e-10)
+    errors = np.abs(roi_mean / base.cells["roi"].to_numpy() - 1.0)
+    assert summary["median_abs_pct_error"] == pytest.approx(100 * np.median(errors))
+    inside = np.abs(post_mean - np.log(base.cells["roi"].to_numpy())) <= 1.6448536 * np.sqrt(post_var)
+    assert summary["interval90_coverage"] == pytest.approx(inside.mean())
+
+
+def test_realised_estimate_is_the_truth_without_noise_and_tracks_the_noise_with_it():
+    # With no noise (revenue rounded to cents only), least squares on the true regressors returns the true ROIs.
+    quiet = info.cell_information(simulate_world(seed=7, noise_sd=0.0), baseline_known=False)
+    np.testing.assert_allclose(quiet.realised, np.log(quiet.cells["roi"].to_numpy()), atol=1e-4)
+    # With noise: one region by hand, baseline known, regressing revenue minus the true baseline on the true
+    # contributions gives each cell's ratio of estimated to true ROI.
+    world = simulate_world(seed=3)
+    known = info.cell_information(world, baseline_known=True)
+    region = "Other"
+    weekly = world.truth.weekly[world.truth.weekly["region"] == region].sort_values(["week", "channel"])
+    channels = sorted(weekly["channel"].unique())
+    X = weekly["contribution"].to_numpy().reshape(-1, len(channels))
+    kpi = world.kpi[world.kpi["region"] == region].sort_values("week")
+    base = world.truth.baseline[world.truth.baseline["region"] == region].sort_values("week")
+    ratio = np.linalg.lstsq(X, kpi["revenue"].to_numpy() - base["baseline"].to_numpy(), rcond=None)[0]
+    in_region = np.flatnonzero(known.cells["region"].to_numpy() == region)
+    at = in_region[np.argsort(known.cells["channel"].to_numpy()[in_region])]
+    assert list(known.cells["channel"].to_numpy()[at]) == channels
+    deviation = known.realised[at] - np.log(known.cells["roi"].to_numpy()[at])
+    np.testing.assert_allclose(deviation, ratio - 1.0, atol=1e-8)
+    assert np.abs(ratio - 1.0).max() > 0.05  # the noise does move the estimates: the check above is not vacuous
