@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import arviz as az
@@ -30,6 +30,12 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
 }
 
 
+#: Columns of :attr:`Diagnostics.parameters`.
+PARAMETER_COLUMNS = ["parameter", "rhat", "ess_bulk", "ess_tail", "chain_means"]
+#: How many of the worst-mixing parameters a failed convergence check names.
+N_WORST = 3
+
+
 class MMMDiagnosticWarning(UserWarning):
     """A fitted media-mix model failed one or more health checks; its numbers should not be trusted as they are."""
 
@@ -44,10 +50,15 @@ class Diagnostics:
         ``metric``, ``value``, ``threshold`` (text), ``passed`` (``None`` where not measured, e.g. no hold-out).
     passed : bool
         True when every measured check passed.
+    parameters : pandas.DataFrame
+        Convergence of every checked scalar (free parameters and cell ROIs), worst first: ``parameter`` (e.g.
+        ``roi[Europe/meta_ads]``), ``rhat``, ``ess_bulk``, ``ess_tail`` and ``chain_means`` (one per chain: chains
+        that disagree show where a sampler got stuck).
     """
 
     table: pd.DataFrame
     passed: bool
+    parameters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PARAMETER_COLUMNS))
 
     @property
     def failures(self) -> pd.DataFrame:
@@ -59,10 +70,34 @@ class Diagnostics:
         return float(self.table.set_index("metric").at[metric, "value"])
 
     def message(self) -> str:
-        """One line per failed check, with its value and threshold."""
+        """The failed checks with their values and thresholds; when a convergence check failed, also the parameters
+        that mixed worst, with their chains' means."""
         rows = self.failures
         lines = [f"{r.metric} = {r.value:.4g} (allowed {r.threshold})" for r in rows.itertuples()]
-        return "; ".join(lines) if lines else "all checks passed"
+        if not lines:
+            return "all checks passed"
+        worst = self.worst_mixing()
+        if len(worst):
+            named = [
+                f"{r.parameter} (R-hat {r.rhat:.3f}, bulk ESS {r.ess_bulk:.0f}, chain means "
+                f"{', '.join(f'{m:.3g}' for m in r.chain_means)})"
+                for r in worst.itertuples()
+            ]
+            lines.append("worst mixing: " + "; ".join(named))
+        return "; ".join(lines)
+
+    def worst_mixing(self, n: int = N_WORST) -> pd.DataFrame:
+        """The ``n`` parameters that fail the R-hat or ESS thresholds, worst R-hat (then lowest ESS) first; empty
+        when every parameter passes."""
+        p = self.parameters
+        if p.empty:
+            return p
+        bad = (
+            (p["rhat"] > THRESHOLDS["max_rhat"][1])
+            | (p["ess_bulk"] < THRESHOLDS["min_ess_bulk"][1])
+            | (p["ess_tail"] < THRESHOLDS["min_ess_tail"][1])
+        )
+        return p[bad].head(n)
 
 
 def diagnose(fitted: FittedMMM, warn: bool = True, seed: int = 0) -> Diagnostics:
@@ -82,7 +117,8 @@ def diagnose(fitted: FittedMMM, warn: bool = True, seed: int = 0) -> Diagnostics
     -------
     Diagnostics
     """
-    values = _convergence(fitted) | _fit_quality(fitted, seed)
+    parameters = parameter_convergence(fitted)
+    values = _convergence(fitted, parameters) | _fit_quality(fitted, seed)
     rows = []
     for metric, value in values.items():
         op, limit = THRESHOLDS[metric]
@@ -98,7 +134,7 @@ def diagnose(fitted: FittedMMM, warn: bool = True, seed: int = 0) -> Diagnostics
             passed, text = bool(limit <= value <= 0.99), f"{limit:g} .. 0.99"
         rows.append({"metric": metric, "value": float(value), "threshold": text, "passed": passed})
     table = pd.DataFrame(rows)
-    result = Diagnostics(table=table, passed=not table["passed"].eq(False).any())
+    result = Diagnostics(table=table, passed=not table["passed"].eq(False).any(), parameters=parameters)
     if warn and not result.passed:
         preview = " (preview fit: few draws, expect this)" if fitted.info.get("preview") else ""
         warnings.warn(
@@ -115,26 +151,67 @@ def _free_vars(fitted: FittedMMM) -> list[str]:
     return [str(v) for v in post.data_vars if str(v) != "baseline" and not str(v).startswith("cell_")]
 
 
-def _convergence(fitted: FittedMMM) -> dict[str, float]:
+def parameter_convergence(fitted: FittedMMM) -> pd.DataFrame:
+    """R-hat, bulk and tail ESS and per-chain means of every scalar the verdict checks (free parameters and cell
+    ROIs), worst R-hat first (then lowest bulk ESS). R-hat is NaN with one chain or fewer than 4 draws."""
     post = fitted.idata.posterior
     names = [*_free_vars(fitted), "roi"]
     names = list(dict.fromkeys(n for n in names if n in post))
-    n_chains = post.sizes["chain"]
-    if n_chains > 1 and post.sizes["draw"] >= 4:
-        rhat = float(az.rhat(post, var_names=names).to_array().max())
+    if not names:
+        return pd.DataFrame(columns=PARAMETER_COLUMNS)
+    if post.sizes["chain"] > 1 and post.sizes["draw"] >= 4:
+        rhat = az.rhat(post, var_names=names)
     else:
-        rhat = float("nan")
-    ess_bulk = float(az.ess(post, var_names=names, method="bulk").to_array().min())
-    ess_tail = float(az.ess(post, var_names=names, method="tail").to_array().min())
+        rhat = None
+    ess_bulk = az.ess(post, var_names=names, method="bulk")
+    ess_tail = az.ess(post, var_names=names, method="tail")
+    frames = []
+    for name in names:
+        means = post[name].mean("draw")
+        labels, chain_means = _flatten(name, means.transpose(..., "chain"))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "parameter": labels,
+                    "rhat": _flatten(name, rhat[name])[1].ravel() if rhat is not None else np.nan,
+                    "ess_bulk": _flatten(name, ess_bulk[name])[1].ravel(),
+                    "ess_tail": _flatten(name, ess_tail[name])[1].ravel(),
+                    "chain_means": list(chain_means),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    order = np.lexsort((out["ess_bulk"].to_numpy(), -out["rhat"].fillna(np.inf).to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _flatten(name: str, values) -> tuple[list[str], np.ndarray]:
+    """Labels ``name[coord, ...]`` over a DataArray's non-chain dims (C order) and its values, (labels, chains or 1)."""
+    dims = [d for d in values.dims if d != "chain"]
+    if not dims:
+        return [name], np.asarray(values.values, dtype=float).reshape(1, -1)
+    coords = [[str(c) for c in values[d].values] for d in dims]
+    labels = [f"{name}[{', '.join(combo)}]" for combo in _product(coords)]
+    return labels, np.asarray(values.values, dtype=float).reshape(len(labels), -1)
+
+
+def _product(coords: list[list[str]]) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = [()]
+    for values in coords:
+        out = [(*prefix, v) for prefix in out for v in values]
+    return out
+
+
+def _convergence(fitted: FittedMMM, parameters: pd.DataFrame) -> dict[str, float]:
     stats = getattr(fitted.idata, "sample_stats", None)
     if stats is not None and "diverging" in stats:
         divergences = float(stats["diverging"].values.sum())
     else:
         divergences = float("nan")
     return {
-        "max_rhat": rhat,
-        "min_ess_bulk": ess_bulk,
-        "min_ess_tail": ess_tail,
+        "max_rhat": float(parameters["rhat"].max()) if len(parameters) else float("nan"),
+        "min_ess_bulk": float(parameters["ess_bulk"].min()) if len(parameters) else float("nan"),
+        "min_ess_tail": float(parameters["ess_tail"].min()) if len(parameters) else float("nan"),
         "divergence_share": divergences / fitted.n_draws,
     }
 

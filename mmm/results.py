@@ -115,8 +115,10 @@ class FittedMMM:
             ``roi_hdi_high``, ``p_below_hurdle``, ``mroi_mean``, ``mroi_hdi_low``, ``mroi_hdi_high`` (marginal ROI:
             extra revenue per extra unit of spend when the cell's whole spend series grows in proportion),
             ``prior_source``, ``prior_sd_ratio`` (posterior sd of log ROI over its prior sd: near 1, the data
-            hardly moved the prior) and ``prior_dominated`` (``prior_sd_ratio`` above
-            :data:`PRIOR_DOMINATED_RATIO`: the ROI is mostly the prior's; a lift test would inform it).
+            hardly moved the prior), ``prior_dominated`` (``prior_sd_ratio`` above
+            :data:`PRIOR_DOMINATED_RATIO`: the ROI is mostly the prior's; a lift test would inform it), and the
+            ROI's own convergence: ``rhat`` (NaN with one chain) and ``ess_bulk``; see :meth:`diagnostics` for the
+            verdict.
         """
         if not (isinstance(hurdle, (int, float)) and np.isfinite(hurdle) and hurdle > 0):
             raise ValueError(f"hurdle must be a finite number > 0; got {hurdle!r}")
@@ -139,6 +141,12 @@ class FittedMMM:
         prior_sd = prior_log_roi_sd(self.data, self.spec, self.roi_prior["prior_log_sd"].to_numpy())
         out["prior_sd_ratio"] = np.log(roi).std(axis=0) / prior_sd
         out["prior_dominated"] = out["prior_sd_ratio"] > PRIOR_DOMINATED_RATIO
+        post = self.idata.posterior
+        if post.sizes["chain"] > 1 and post.sizes["draw"] >= 4:
+            out["rhat"] = az.rhat(post, var_names=["roi"])["roi"].values
+        else:
+            out["rhat"] = np.nan
+        out["ess_bulk"] = az.ess(post, var_names=["roi"], method="bulk")["roi"].values
         return out
 
     def mroi_draws(self) -> np.ndarray:

@@ -68,7 +68,20 @@ def truth_posterior(world, data, n_chains: int = 2, n_draws: int = 50, jitter: f
         "baseline": rep(baseline),
         "sigma": rep(noise_sd * world.truth.meta["baseline_params"][0]["level"] / data.revenue_scale[0]),
     }
-    return az.from_dict(posterior=posterior, sample_stats={"diverging": np.zeros((n_chains, n_draws), dtype=bool)})
+    cell = ["cell"]
+    dims = {"roi": cell, "beta": cell, "baseline": ["week", "region"], "sigma": ["region"]}
+    dims |= {name: cell for name in posterior if name.startswith("cell_")}
+    coords = {
+        "cell": [data.cell_label(i) for i in range(len(data.cells))],
+        "week": np.arange(data.n_weeks),
+        "region": list(data.regions),
+    }
+    return az.from_dict(
+        posterior=posterior,
+        sample_stats={"diverging": np.zeros((n_chains, n_draws), dtype=bool)},
+        dims=dims,
+        coords=coords,
+    )
 
 
 @pytest.fixture(scope="session")

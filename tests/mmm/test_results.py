@@ -103,3 +103,40 @@ def test_prior_sd_ratio_flags_posteriors_as_wide_as_the_prior(truth_fit, jitter)
     np.testing.assert_allclose(table["prior_sd_ratio"], sample_sd / 1.0654, rtol=1e-4, atol=1e-12)
     assert (table["prior_dominated"] == (sample_sd / 1.0654 > 0.8)).all()
     assert table["prior_dominated"].all() if jitter == 1.2 else not table["prior_dominated"].any()
+
+
+def test_diagnostics_name_the_parameter_whose_chains_disagree(world, data, truth_fit):
+    # Draws jittered around the truth, independent across 2 chains (they mix), except one cell whose second chain
+    # sits at twice the ROI: a stuck chain. The verdict must fail and name that cell with its chains' means.
+    from tests.mmm.conftest import truth_posterior
+
+    idata = truth_posterior(world, data, n_chains=2, n_draws=1000, jitter=0.05, seed=2)
+    stuck = 3
+    idata.posterior["roi"][1, :, stuck] *= 2.0
+    fitted = dataclasses.replace(truth_fit, idata=idata)
+    label = f"roi[{fitted.data.cell_label(stuck)}]"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        diag = fitted.diagnostics(warn=True)
+    assert not diag.passed
+    params = diag.parameters
+    assert params.loc[0, "parameter"] == label and params.loc[0, "rhat"] > 1.5
+    means = params.loc[0, "chain_means"]
+    assert means[1] / means[0] == pytest.approx(2.0, rel=0.02)
+    assert (params["rhat"].iloc[1:] < 1.05).all()  # every other scalar mixes
+    text = " ".join(str(w.message) for w in caught if issubclass(w.category, mmm.MMMDiagnosticWarning))
+    assert f"worst mixing: {label} (R-hat" in text
+    assert diag.value("max_rhat") == pytest.approx(params.loc[0, "rhat"])
+    # The ROI table carries each ROI's own R-hat and ESS.
+    roi = fitted.roi()
+    assert roi.loc[stuck, "rhat"] == pytest.approx(params.loc[0, "rhat"])
+    assert (roi.drop(index=stuck)["rhat"] < 1.05).all() and (roi["ess_bulk"] > 0).all()
+
+
+def test_diagnostics_name_nothing_when_chains_agree(world, data, truth_fit):
+    from tests.mmm.conftest import truth_posterior
+
+    idata = truth_posterior(world, data, n_chains=2, n_draws=1000, jitter=0.05, seed=2)
+    diag = dataclasses.replace(truth_fit, idata=idata).diagnostics(warn=False)
+    assert diag.worst_mixing().empty
+    assert "worst mixing" not in diag.message()
