@@ -5,6 +5,8 @@ Run (nice it: other people time things on shared machines)::
     nice -n 15 python benchmarks/mmm.py               # 4 chains x 1000 draws after 1000 tuning, everything
     nice -n 15 python benchmarks/mmm.py --quick       # 2 chains x 300 draws, for a smoke check
     nice -n 15 python benchmarks/mmm.py --peers none --reference none   # our variants only
+    nice -n 15 python benchmarks/mmm.py --variants base --peers none --reference none --worlds 1,2,3 \
+        --out benchmarks/results/mmm_worlds.json                          # base fit on 4 worlds vs the oracle
 
 Parts:
 
@@ -13,7 +15,10 @@ Parts:
 - pymc-marketing's geo MMM on the same data, side by side (``--peers``, when the ``bench`` extra is installed):
   speed (min ESS per second, over all free parameters and over the cell ROIs), convergence and ROI recovery;
 - the public reference datasets in ``../shared/reference-data`` (``--reference``): pymc-marketing's example
-  (one region, known truth) and Meridian's 40-geo panel (no truth shipped: speed, convergence and fit only).
+  (one region, known truth) and Meridian's 40-geo panel (no truth shipped: speed, convergence and fit only);
+- other simulated worlds (``--worlds 1,2,3``: the base fit on ``simulate_world(seed=s)``), each beside the
+  information bound's oracle on the same world (:mod:`mmm_information`): its expected error over noise draws and
+  its error on that world's own draw, so a miss can be told apart from a world whose data say little.
 
 Prints tables and writes ``benchmarks/results/mmm.json``.
 """
@@ -146,6 +151,17 @@ def run_variant(
     return row
 
 
+def oracle_columns(world) -> dict[str, float]:
+    """The information bound's oracle on ``world`` (default prior): expected median abs ROI error over noise draws
+    and the error on the world's own draw, in percent."""
+    information = mmm_information.cell_information(world, baseline_known=False)
+    realised, _ = mmm_information.realised_error(information)
+    return {
+        "oracle_expected_pct_error": mmm_information.expected_error(information)["median_abs_pct_error"],
+        "oracle_realised_pct_error": realised["median_abs_pct_error"],
+    }
+
+
 def run_peer(tables, *, truth, sampler: str, draws: int, tune: int, chains: int, seed: int, dataset: str) -> dict:
     """pymc-marketing on the same tables; ``{}`` with a note when it is not installed or fails."""
     try:
@@ -204,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="nutpie,pymc", help="pymc-marketing samplers to run, or 'none'")
     parser.add_argument("--reference", default="pymc_example,meridian", help="reference datasets, or 'none'")
     parser.add_argument("--meridian-geos", type=int, default=None, help="largest N geos only (default: all 40)")
+    parser.add_argument("--worlds", default="none", help="other simulator seeds for the base fit, e.g. 1,2,3")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results file (default {RESULTS})")
     args = parser.parse_args(argv)
     draws, tune, chains = (300, 300, 2) if args.quick else (1000, 1000, 4)
     settings = {"draws": draws, "tune": tune, "chains": chains, "seed": args.seed}
@@ -222,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             kw["roi_priors"] = priors
         rows.append(run_variant(variant, world, truth=truth, **settings, **kw))
+        if variant == "base":
+            rows[-1] |= oracle_columns(world)
+        _print(rows[-1:])
+    for world_seed in [int(v) for v in args.worlds.split(",") if v and v != "none"]:
+        other = simulate_world(seed=world_seed)
+        row = run_variant("base", other, truth=other.truth.cells, dataset=f"world seed {world_seed}", **settings)
+        rows.append(row | oracle_columns(other))
         _print(rows[-1:])
     samplers = [v for v in args.peers.split(",") if v and v != "none"]
     rows += run_peers(world, truth=truth, samplers=samplers, dataset="sample world", **settings)
@@ -256,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     print(bound_line)
     print(f"attribution priors: {ATTRIBUTION_NOTE}")
     print(f"reference data: {mmm_reference.PYMC_ORIGIN}; {mmm_reference.MERIDIAN_ORIGIN}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "world": "simulate_world(seed=7): 104 weeks x 4 regions x 11 channels",
         "machine": {"python": platform.python_version(), "processor": platform.processor(), "cores": 2},
@@ -275,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         "information_bound": {"note": bound_line, **bound},
         "rows": rows,
     }
-    RESULTS.write_text(json.dumps(payload, indent=1, default=float))
+    args.out.write_text(json.dumps(payload, indent=1, default=float))
+    print(f"wrote {args.out}")
     return 0
 
 
