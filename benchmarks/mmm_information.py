@@ -159,7 +159,7 @@ def expected_error(
     truth = np.log(info.cells["roi"].to_numpy())
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((replicates, len(truth))) @ np.linalg.cholesky(info.cov).T
-    errors, inside, sd = _posterior_recovery(info, truth + noise, prior_median, prior_log_sd, tau)
+    errors, inside, sd, _ = _posterior_recovery(info, truth + noise, prior_median, prior_log_sd, tau)
     return {
         "median_abs_pct_error": 100 * float(errors.mean()),
         "monte_carlo_se": 100 * float(errors.std() / np.sqrt(replicates)),
@@ -183,8 +183,7 @@ def realised_error(
     Returns the summary (median absolute % error of posterior-mean ROI, 90% interval coverage) and per-cell rows
     (``region``, ``channel``, ``roi``, ``roi_mean``, ``error``).
     """
-    errors, inside, sd = _posterior_recovery(info, info.realised, prior_median, prior_log_sd, tau)
-    mean, _ = _posterior(info, info.realised, prior_median, prior_log_sd, tau)
+    errors, inside, sd, mean = _posterior_recovery(info, info.realised, prior_median, prior_log_sd, tau)
     cells = info.cells[["region", "channel", "roi"]].assign(roi_mean=np.exp(mean + sd**2 / 2))
     cells["error"] = cells["roi_mean"] / cells["roi"] - 1.0
     summary = {"median_abs_pct_error": 100 * float(errors), "interval90_coverage": float(inside.mean())}
@@ -198,13 +197,13 @@ def _posterior(info: Information, estimate: np.ndarray, prior_median, prior_log_
 
 def _posterior_recovery(info: Information, estimate: np.ndarray, prior_median, prior_log_sd, tau):
     """Median abs relative error of posterior-mean ROI (per row of ``estimate``), whether each cell's truth is inside
-    its central 90% interval of log ROI, and the posterior sd of log ROI."""
+    its central 90% interval of log ROI, the posterior sd of log ROI and the posterior mean of log ROI."""
     truth = np.log(info.cells["roi"].to_numpy())
     mean, cov = _posterior(info, estimate, prior_median, prior_log_sd, tau)
     sd = np.sqrt(np.diag(cov))
     errors = np.median(np.abs(np.exp(mean + sd**2 / 2 - truth) - 1.0), axis=-1)
     inside = np.abs(mean - truth) <= Z90 * sd
-    return errors, inside, sd
+    return errors, inside, sd, mean
 
 
 def prior_only_error(

@@ -153,18 +153,21 @@ def _free_vars(fitted: FittedMMM) -> list[str]:
 
 def parameter_convergence(fitted: FittedMMM) -> pd.DataFrame:
     """R-hat, bulk and tail ESS and per-chain means of every scalar the verdict checks (free parameters and cell
-    ROIs), worst R-hat first (then lowest bulk ESS). R-hat is NaN with one chain or fewer than 4 draws."""
+    ROIs), worst R-hat first (then lowest bulk ESS), scalars without an R-hat last. R-hat is NaN with one chain,
+    fewer than 4 draws or constant draws."""
     post = fitted.idata.posterior
     names = [*_free_vars(fitted), "roi"]
     names = list(dict.fromkeys(n for n in names if n in post))
     if not names:
         return pd.DataFrame(columns=PARAMETER_COLUMNS)
-    if post.sizes["chain"] > 1 and post.sizes["draw"] >= 4:
-        rhat = az.rhat(post, var_names=names)
-    else:
-        rhat = None
-    ess_bulk = az.ess(post, var_names=names, method="bulk")
-    ess_tail = az.ess(post, var_names=names, method="tail")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant draws: 0/0 inside arviz, reported as NaN
+        if post.sizes["chain"] > 1 and post.sizes["draw"] >= 4:
+            rhat = az.rhat(post, var_names=names)
+        else:
+            rhat = None
+        ess_bulk = az.ess(post, var_names=names, method="bulk")
+        ess_tail = az.ess(post, var_names=names, method="tail")
     frames = []
     for name in names:
         means = post[name].mean("draw")
@@ -181,7 +184,8 @@ def parameter_convergence(fitted: FittedMMM) -> pd.DataFrame:
             )
         )
     out = pd.concat(frames, ignore_index=True)
-    order = np.lexsort((out["ess_bulk"].to_numpy(), -out["rhat"].fillna(np.inf).to_numpy()))
+    # Worst R-hat first, then lowest bulk ESS; a constant scalar (R-hat NaN: no variance to compare) goes last.
+    order = np.lexsort((out["ess_bulk"].to_numpy(), -out["rhat"].fillna(-np.inf).to_numpy()))
     return out.iloc[order].reset_index(drop=True)
 
 

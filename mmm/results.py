@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,11 +143,13 @@ class FittedMMM:
         out["prior_sd_ratio"] = np.log(roi).std(axis=0) / prior_sd
         out["prior_dominated"] = out["prior_sd_ratio"] > PRIOR_DOMINATED_RATIO
         post = self.idata.posterior
-        if post.sizes["chain"] > 1 and post.sizes["draw"] >= 4:
-            out["rhat"] = az.rhat(post, var_names=["roi"])["roi"].values
-        else:
-            out["rhat"] = np.nan
-        out["ess_bulk"] = az.ess(post, var_names=["roi"], method="bulk")["roi"].values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # constant draws: 0/0 inside arviz, reported as NaN
+            if post.sizes["chain"] > 1 and post.sizes["draw"] >= 4:
+                out["rhat"] = az.rhat(post, var_names=["roi"])["roi"].values
+            else:
+                out["rhat"] = np.nan
+            out["ess_bulk"] = az.ess(post, var_names=["roi"], method="bulk")["roi"].values
         return out
 
     def mroi_draws(self) -> np.ndarray:

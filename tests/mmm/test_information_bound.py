@@ -132,6 +132,15 @@ def test_sample_world_information_matches_a_direct_computation(sample):
     estimated = info.cell_information(sample, baseline_known=False)
     assert (estimated.cells[["region", "channel"]].to_numpy() == known.cells[["region", "channel"]].to_numpy()).all()
     np.testing.assert_allclose(estimated.cov[np.ix_(at[order], at[order])], expected, rtol=1e-6)
+    # The oracle's estimate on this draw: revenue minus the true baseline and media (the noise, from the tables an
+    # analyst would see plus the truth) regressed on the same columns; its first coefficients are ROI ratios - 1.
+    kpi = sample.kpi.sort_values(["week", "region"])
+    kpi = kpi[kpi["region"] == region]["revenue"].to_numpy()
+    noise = kpi - base["baseline"].to_numpy() - X.sum(axis=1)
+    ratio = np.linalg.lstsq(full, noise, rcond=None)[0][: len(channels)]
+    roi = estimated.cells["roi"].to_numpy()[at[order]]
+    np.testing.assert_allclose(estimated.realised[at[order]] - np.log(roi), ratio, atol=1e-9)
+    assert np.abs(ratio).max() > 0.05  # this draw's noise does move the estimates
     # Regions are independent: nothing outside the region blocks.
     other = np.flatnonzero(known.cells["region"].to_numpy() != region)
     assert not known.cov[np.ix_(at, other)].any()
