@@ -34,6 +34,8 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
 PARAMETER_COLUMNS = ["parameter", "rhat", "ess_bulk", "ess_tail", "chain_means"]
 #: How many of the worst-mixing parameters a failed convergence check names.
 N_WORST = 3
+#: A failed verdict names channel pairs whose total contributions correlate at or below this across draws.
+TRADEOFF_CORRELATION = -0.7
 
 
 class MMMDiagnosticWarning(UserWarning):
@@ -54,11 +56,17 @@ class Diagnostics:
         Convergence of every checked scalar (free parameters and cell ROIs), worst first: ``parameter`` (e.g.
         ``roi[Europe/meta_ads]``), ``rhat``, ``ess_bulk``, ``ess_tail`` and ``chain_means`` (one per chain: chains
         that disagree show where a sampler got stuck).
+    tradeoffs : pandas.DataFrame
+        Channel pairs whose total contributions correlate at or below :data:`TRADEOFF_CORRELATION` across draws
+        (:meth:`FittedMMM.channel_tradeoffs`): the data identify their sum better than their split.
     """
 
     table: pd.DataFrame
     passed: bool
     parameters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PARAMETER_COLUMNS))
+    tradeoffs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["channel_a", "channel_b", "correlation"])
+    )
 
     @property
     def failures(self) -> pd.DataFrame:
@@ -84,6 +92,14 @@ class Diagnostics:
                 for r in worst.itertuples()
             ]
             lines.append("worst mixing: " + "; ".join(named))
+        if len(self.tradeoffs):
+            pairs = [
+                f"{r.channel_a}/{r.channel_b} (posterior correlation of total contributions {r.correlation:.2f})"
+                for r in self.tradeoffs.itertuples()
+            ]
+            lines.append(
+                "channels the data do not tell apart: " + ", ".join(pairs) + " (a lift test on one separates them)"
+            )
         return "; ".join(lines)
 
     def worst_mixing(self, n: int = N_WORST) -> pd.DataFrame:
@@ -134,7 +150,12 @@ def diagnose(fitted: FittedMMM, warn: bool = True, seed: int = 0) -> Diagnostics
             passed, text = bool(limit <= value <= 0.99), f"{limit:g} .. 0.99"
         rows.append({"metric": metric, "value": float(value), "threshold": text, "passed": passed})
     table = pd.DataFrame(rows)
-    result = Diagnostics(table=table, passed=not table["passed"].eq(False).any(), parameters=parameters)
+    result = Diagnostics(
+        table=table,
+        passed=not table["passed"].eq(False).any(),
+        parameters=parameters,
+        tradeoffs=fitted.channel_tradeoffs(TRADEOFF_CORRELATION),
+    )
     if warn and not result.passed:
         preview = " (preview fit: few draws, expect this)" if fitted.info.get("preview") else ""
         warnings.warn(

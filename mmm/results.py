@@ -160,6 +160,44 @@ class FittedMMM:
             out[index] = beta[index] * self.spec.saturation.elasticity(adstocked, sat).sum(axis=1)
         return out / self.data.spend.sum(axis=0)
 
+    def channel_tradeoffs(self, threshold: float = -0.5) -> pd.DataFrame:
+        """Pairs of channels whose effects the data do not tell apart: the posterior correlation, across draws, of
+        their total contributions over the data window (summed over regions) is at or below ``threshold``.
+
+        A strongly negative correlation means the data pin down the pair's sum better than its split (their spend
+        moves together): each channel's ROI interval is wide for that reason, chains can drift along the ridge
+        (see :meth:`diagnostics`), and a lift test on one of the two is what separates them.
+
+        Parameters
+        ----------
+        threshold : float
+            In [-1, 0]: pairs at or below it are returned.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``channel_a``, ``channel_b``, ``correlation``, most negative first (empty when none qualify).
+        """
+        if not (isinstance(threshold, (int, float)) and -1.0 <= threshold <= 0.0):
+            raise ValueError(f"threshold must be a number in [-1, 0]; got {threshold!r}")
+        contribution = self.draws("roi") * self.data.spend.sum(axis=0)
+        channels = list(self.data.channels)
+        totals = np.stack(
+            [contribution[:, self.data.cell_channel == k].sum(axis=1) for k in range(len(channels))], axis=1
+        )
+        centred = totals - totals.mean(axis=0)
+        sd = np.sqrt((centred**2).mean(axis=0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = (centred.T @ centred) / len(totals) / np.outer(sd, sd)
+        rows = [
+            {"channel_a": channels[i], "channel_b": channels[j], "correlation": float(corr[i, j])}
+            for i in range(len(channels))
+            for j in range(i + 1, len(channels))
+            if np.isfinite(corr[i, j]) and corr[i, j] <= threshold
+        ]
+        out = pd.DataFrame(rows, columns=["channel_a", "channel_b", "correlation"])
+        return out.sort_values("correlation", kind="stable").reset_index(drop=True)
+
     def contributions(self, hdi_prob: float = 0.9) -> pd.DataFrame:
         """Weekly contribution of every cell (and the baseline per region) with intervals.
 

@@ -4,6 +4,7 @@ import dataclasses
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mmm
@@ -165,3 +166,48 @@ def test_diagnostics_label_multi_dimensional_parameters_and_put_constant_ones_la
         )
     assert params["parameter"].iloc[-1] == "fixed" and np.isnan(params["rhat"].iloc[-1])
     assert list(diag.worst_mixing()["parameter"]) == ["season[f3, r1]"]
+
+
+def _tradeoff_fit(world, data, truth_fit, strength: float):
+    # ROI draws jittered around the truth; one shared factor per draw raises every meta_ads cell and lowers every
+    # email_crm cell (strength > 0), as when two channels' spend moves together and only their sum is pinned.
+    from tests.mmm.conftest import truth_posterior
+
+    idata = truth_posterior(world, data, n_chains=2, n_draws=1000, jitter=0.02, seed=5)
+    u = np.random.default_rng(6).normal(0.0, 0.3, (2, 1000, 1))
+    channel = data.cells["channel"].to_numpy()
+    roi = idata.posterior["roi"].values
+    roi[:, :, channel == "meta_ads"] *= np.exp(strength * u)
+    roi[:, :, channel == "email_crm"] *= np.exp(-strength * u)
+    idata.posterior["roi"] = (idata.posterior["roi"].dims, roi)
+    return dataclasses.replace(truth_fit, idata=idata)
+
+
+def test_channel_tradeoffs_match_a_direct_correlation(world, data, truth_fit):
+    fitted = _tradeoff_fit(world, data, truth_fit, strength=1.0)
+    table = fitted.channel_tradeoffs(threshold=-0.5)
+    assert list(table[["channel_a", "channel_b"]].iloc[0]) == sorted(
+        ["meta_ads", "email_crm"], key=list(fitted.data.channels).index
+    )
+    # Independent route: long table of draw x cell contributions, summed by channel with pandas, then .corr().
+    roi = fitted.idata.posterior["roi"].values.reshape(2000, -1)
+    long = pd.DataFrame(roi * fitted.data.spend.sum(axis=0), columns=fitted.data.cells["channel"].to_numpy())
+    totals = long.T.groupby(level=0).sum().T
+    expected = totals["meta_ads"].corr(totals["email_crm"])
+    assert expected < -0.9
+    assert table["correlation"].iloc[0] == pytest.approx(expected, abs=1e-10)
+    assert (table["correlation"] <= -0.5).all() and table["correlation"].is_monotonic_increasing
+    # Without the shared factor nothing trades off; the threshold is validated.
+    assert _tradeoff_fit(world, data, truth_fit, strength=0.0).channel_tradeoffs(-0.5).empty
+    with pytest.raises(ValueError, match=r"threshold must be a number in \[-1, 0\]; got 0.5"):
+        fitted.channel_tradeoffs(0.5)
+
+
+def test_failed_verdict_names_channels_that_trade_off(world, data, truth_fit):
+    fitted = _tradeoff_fit(world, data, truth_fit, strength=1.0)
+    fitted.idata.posterior["roi"][1, :, 0] *= 2.0  # and one stuck chain, so the verdict fails
+    diag = fitted.diagnostics(warn=False)
+    assert not diag.passed
+    assert len(diag.tradeoffs) == 1
+    assert "channels the data do not tell apart: " in diag.message()
+    assert "meta_ads/email_crm" in diag.message() or "email_crm/meta_ads" in diag.message()
