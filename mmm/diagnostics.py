@@ -78,8 +78,9 @@ class Diagnostics:
         return float(self.table.set_index("metric").at[metric, "value"])
 
     def message(self) -> str:
-        """The failed checks with their values and thresholds; when a convergence check failed, also the parameters
-        that mixed worst, with their chains' means."""
+        """The failed checks with their values and thresholds; when any check failed, also the parameters that
+        mixed worst (with their chains' means) and the channel pairs the data do not tell apart (:attr:`tradeoffs`),
+        as likely causes."""
         rows = self.failures
         lines = [f"{r.metric} = {r.value:.4g} (allowed {r.threshold})" for r in rows.itertuples()]
         if not lines:
@@ -94,11 +95,14 @@ class Diagnostics:
             lines.append("worst mixing: " + "; ".join(named))
         if len(self.tradeoffs):
             pairs = [
-                f"{r.channel_a}/{r.channel_b} (posterior correlation of total contributions {r.correlation:.2f})"
+                f"{r.channel_a} and {r.channel_b} (their estimates trade off, correlation {r.correlation:.2f})"
                 for r in self.tradeoffs.itertuples()
             ]
             lines.append(
-                "channels the data do not tell apart: " + ", ".join(pairs) + " (a lift test on one separates them)"
+                "the model cannot split credit between "
+                + ", nor between ".join(pairs)
+                + ": each pair's combined effect is better measured than its split; a lift test on either channel of "
+                "a pair would separate them"
             )
         return "; ".join(lines)
 

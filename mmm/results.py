@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -164,21 +165,24 @@ class FittedMMM:
         """Pairs of channels whose effects the data do not tell apart: the posterior correlation, across draws, of
         their total contributions over the data window (summed over regions) is at or below ``threshold``.
 
-        A strongly negative correlation means the data pin down the pair's sum better than its split (their spend
-        moves together): each channel's ROI interval is wide for that reason, chains can drift along the ridge
-        (see :meth:`diagnostics`), and a lift test on one of the two is what separates them.
+        A strongly negative correlation means the data pin down the pair's combined effect better than its split,
+        typically because their spend moves together: their ROI intervals are wider for it, chains can drift along
+        the ridge (see :meth:`diagnostics`), and lift tests on one of the two (in the regions that matter) are what
+        separates them. Channel totals are summed over regions, so a trade-off confined to one region may not show;
+        trade-offs with the baseline are not covered.
 
         Parameters
         ----------
         threshold : float
-            In [-1, 0]: pairs at or below it are returned.
+            In [-1, 0]: pairs at or below it are returned. :func:`mmm.diagnostics.diagnose` uses
+            :data:`mmm.diagnostics.TRADEOFF_CORRELATION` (-0.7).
 
         Returns
         -------
         pandas.DataFrame
             ``channel_a``, ``channel_b``, ``correlation``, most negative first (empty when none qualify).
         """
-        if not (isinstance(threshold, (int, float)) and -1.0 <= threshold <= 0.0):
+        if isinstance(threshold, bool) or not (isinstance(threshold, Real) and -1.0 <= threshold <= 0.0):
             raise ValueError(f"threshold must be a number in [-1, 0]; got {threshold!r}")
         contribution = self.draws("roi") * self.data.spend.sum(axis=0)
         channels = list(self.data.channels)
@@ -186,14 +190,16 @@ class FittedMMM:
             [contribution[:, self.data.cell_channel == k].sum(axis=1) for k in range(len(channels))], axis=1
         )
         centred = totals - totals.mean(axis=0)
-        sd = np.sqrt((centred**2).mean(axis=0))
+        # A constant channel (e.g. no cells, or a hand-built posterior) has no correlation: its mean is off by a
+        # rounding step, which would otherwise give exactly +-1.
+        sd = np.where(np.ptp(totals, axis=0) > 0, np.sqrt((centred**2).mean(axis=0)), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             corr = (centred.T @ centred) / len(totals) / np.outer(sd, sd)
         rows = [
             {"channel_a": channels[i], "channel_b": channels[j], "correlation": float(corr[i, j])}
             for i in range(len(channels))
             for j in range(i + 1, len(channels))
-            if np.isfinite(corr[i, j]) and corr[i, j] <= threshold
+            if corr[i, j] <= threshold  # NaN (constant channel) never qualifies
         ]
         out = pd.DataFrame(rows, columns=["channel_a", "channel_b", "correlation"])
         return out.sort_values("correlation", kind="stable").reset_index(drop=True)

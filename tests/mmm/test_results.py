@@ -168,46 +168,59 @@ def test_diagnostics_label_multi_dimensional_parameters_and_put_constant_ones_la
     assert list(diag.worst_mixing()["parameter"]) == ["season[f3, r1]"]
 
 
-def _tradeoff_fit(world, data, truth_fit, strength: float):
-    # ROI draws jittered around the truth; one shared factor per draw raises every meta_ads cell and lowers every
-    # email_crm cell (strength > 0), as when two channels' spend moves together and only their sum is pinned.
+def _tradeoff_fit(world, data, truth_fit, a: float, b: float = 0.0):
+    # ROI draws jittered around the truth, plus shared factors per draw: u raises every meta_ads cell and lowers every
+    # email_crm cell by a, v lowers email_crm and raises youtube_video by b, as when channels' spend moves together
+    # and only their combined effect is pinned. Expected correlations about -a/sqrt(a²+b²) and -b/sqrt(a²+b²).
     from tests.mmm.conftest import truth_posterior
 
     idata = truth_posterior(world, data, n_chains=2, n_draws=1000, jitter=0.02, seed=5)
-    u = np.random.default_rng(6).normal(0.0, 0.3, (2, 1000, 1))
+    rng = np.random.default_rng(6)
+    u, v = rng.normal(0.0, 0.3, (2, 2, 1000, 1))
     channel = data.cells["channel"].to_numpy()
     roi = idata.posterior["roi"].values
-    roi[:, :, channel == "meta_ads"] *= np.exp(strength * u)
-    roi[:, :, channel == "email_crm"] *= np.exp(-strength * u)
+    roi[:, :, channel == "meta_ads"] *= np.exp(a * u)
+    roi[:, :, channel == "email_crm"] *= np.exp(-a * u - b * v)
+    roi[:, :, channel == "youtube_video"] *= np.exp(b * v)
     idata.posterior["roi"] = (idata.posterior["roi"].dims, roi)
     return dataclasses.replace(truth_fit, idata=idata)
 
 
-def test_channel_tradeoffs_match_a_direct_correlation(world, data, truth_fit):
-    fitted = _tradeoff_fit(world, data, truth_fit, strength=1.0)
-    table = fitted.channel_tradeoffs(threshold=-0.5)
-    assert list(table[["channel_a", "channel_b"]].iloc[0]) == sorted(
-        ["meta_ads", "email_crm"], key=list(fitted.data.channels).index
-    )
+def _direct_channel_corr(fitted, one: str, other: str) -> float:
     # Independent route: long table of draw x cell contributions, summed by channel with pandas, then .corr().
-    roi = fitted.idata.posterior["roi"].values.reshape(2000, -1)
+    roi = fitted.idata.posterior["roi"].values.reshape(-1, len(fitted.data.cells))
     long = pd.DataFrame(roi * fitted.data.spend.sum(axis=0), columns=fitted.data.cells["channel"].to_numpy())
     totals = long.T.groupby(level=0).sum().T
-    expected = totals["meta_ads"].corr(totals["email_crm"])
-    assert expected < -0.9
-    assert table["correlation"].iloc[0] == pytest.approx(expected, abs=1e-10)
-    assert (table["correlation"] <= -0.5).all() and table["correlation"].is_monotonic_increasing
-    # Without the shared factor nothing trades off; the threshold is validated.
-    assert _tradeoff_fit(world, data, truth_fit, strength=0.0).channel_tradeoffs(-0.5).empty
-    with pytest.raises(ValueError, match=r"threshold must be a number in \[-1, 0\]; got 0.5"):
-        fitted.channel_tradeoffs(0.5)
+    return float(totals[one].corr(totals[other]))
+
+
+def test_channel_tradeoffs_match_a_direct_correlation_most_negative_first(world, data, truth_fit):
+    fitted = _tradeoff_fit(world, data, truth_fit, a=1.0, b=0.8)
+    table = fitted.channel_tradeoffs(threshold=-0.5)
+    pairs = [set(p) for p in zip(table["channel_a"], table["channel_b"], strict=True)]
+    assert pairs == [{"meta_ads", "email_crm"}, {"email_crm", "youtube_video"}]
+    strong = _direct_channel_corr(fitted, "meta_ads", "email_crm")
+    weak = _direct_channel_corr(fitted, "email_crm", "youtube_video")
+    assert strong < -0.7 and -0.7 < weak < -0.5
+    np.testing.assert_allclose(table["correlation"], [strong, weak], atol=1e-10)
+    # Pairs are named in the data's channel order.
+    order = list(fitted.data.channels)
+    assert all(order.index(r.channel_a) < order.index(r.channel_b) for r in table.itertuples())
+    # Without shared factors nothing trades off; constant draws have no correlation at all; bad thresholds fail.
+    assert _tradeoff_fit(world, data, truth_fit, a=0.0).channel_tradeoffs(-0.5).empty
+    assert truth_fit.channel_tradeoffs(0.0).empty
+    for bad in (0.5, -1.5, True, "x"):
+        with pytest.raises(ValueError, match=r"threshold must be a number in \[-1, 0\]"):
+            fitted.channel_tradeoffs(bad)
 
 
 def test_failed_verdict_names_channels_that_trade_off(world, data, truth_fit):
-    fitted = _tradeoff_fit(world, data, truth_fit, strength=1.0)
-    fitted.idata.posterior["roi"][1, :, 0] *= 2.0  # and one stuck chain, so the verdict fails
+    fitted = _tradeoff_fit(world, data, truth_fit, a=1.0, b=0.8)
+    fitted.idata.sample_stats["diverging"][0, :10] = True  # 0.5% divergences: the verdict fails
     diag = fitted.diagnostics(warn=False)
     assert not diag.passed
-    assert len(diag.tradeoffs) == 1
-    assert "channels the data do not tell apart: " in diag.message()
-    assert "meta_ads/email_crm" in diag.message() or "email_crm/meta_ads" in diag.message()
+    assert len(diag.tradeoffs) == 1  # only the pair at or below TRADEOFF_CORRELATION (-0.7)
+    pair = f"{diag.tradeoffs.channel_a[0]} and {diag.tradeoffs.channel_b[0]} (their estimates trade off, correlation"
+    assert f"the model cannot split credit between {pair}" in diag.message()
+    # A passing verdict says nothing about them.
+    assert _tradeoff_fit(world, data, truth_fit, a=1.0).diagnostics(warn=False).message() == "all checks passed"
