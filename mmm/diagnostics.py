@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -220,15 +221,8 @@ def _flatten(name: str, values) -> tuple[list[str], np.ndarray]:
     if not dims:
         return [name], np.asarray(values.values, dtype=float).reshape(1, -1)
     coords = [[str(c) for c in values[d].values] for d in dims]
-    labels = [f"{name}[{', '.join(combo)}]" for combo in _product(coords)]
+    labels = [f"{name}[{', '.join(combo)}]" for combo in itertools.product(*coords)]
     return labels, np.asarray(values.values, dtype=float).reshape(len(labels), -1)
-
-
-def _product(coords: list[list[str]]) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = [()]
-    for values in coords:
-        out = [(*prefix, v) for prefix in out for v in values]
-    return out
 
 
 def _convergence(fitted: FittedMMM, parameters: pd.DataFrame) -> dict[str, float]:
