@@ -42,10 +42,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import mmm  # noqa: E402
-from simulator import simulate_world  # noqa: E402
+from simulator import oracle, simulate_world  # noqa: E402
 
 sys.path.insert(0, str(_HERE))
-import mmm_information  # noqa: E402  (benchmarks/mmm_information.py)
 import mmm_peers  # noqa: E402  (benchmarks/mmm_peers.py)
 import mmm_reference  # noqa: E402  (benchmarks/mmm_reference.py)
 
@@ -155,9 +154,9 @@ def oracle_bound(world) -> dict[str, float]:
     """The information bound's oracle on ``world`` (default prior): :func:`mmm_information.expected_error` (median
     abs ROI error over noise draws, in percent, with its spread) plus ``realised_median_abs_pct_error``, the error
     on the world's own noise draw."""
-    information = mmm_information.cell_information(world, baseline_known=False)
-    bound = mmm_information.expected_error(information)
-    realised, _ = mmm_information.realised_error(information)
+    information = oracle.cell_information(world, baseline_known=False)
+    bound = oracle.expected_error(information)
+    realised, _ = oracle.realised_error(information)
     return bound | {"realised_median_abs_pct_error": realised["median_abs_pct_error"]}
 
 

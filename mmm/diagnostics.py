@@ -22,6 +22,7 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
     "min_ess_bulk": (">=", 400.0),
     "min_ess_tail": (">=", 400.0),
     "divergence_share": ("<=", 0.001),
+    "max_tree_depth_share": ("<=", 0.05),
     "ppc_coverage_90": ("between", 0.75),  # 0.75 .. 0.99
     "mape_in_sample": ("<=", 0.10),
     "r2_in_sample": (">=", 0.50),
@@ -30,6 +31,9 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
     "negative_baseline_share": ("<=", 0.0),
 }
 
+
+#: Names of the per-draw "trajectory hit the maximum tree depth" flag in the samplers' sample stats (nutpie, PyMC).
+MAX_DEPTH_STATS = ("maxdepth_reached", "reached_max_treedepth")
 
 #: Columns of :attr:`Diagnostics.parameters`.
 PARAMETER_COLUMNS = ["parameter", "rhat", "ess_bulk", "ess_tail", "chain_means"]
@@ -86,6 +90,12 @@ class Diagnostics:
         lines = [f"{r.metric} = {r.value:.4g} (allowed {r.threshold})" for r in rows.itertuples()]
         if not lines:
             return "all checks passed"
+        if "max_tree_depth_share" in set(rows["metric"]):
+            lines.append(
+                "the sampler's trajectories stopped at their maximum length on many draws (tiny steps for the "
+                "posterior's scale: sampling is slow and each draw moves little); tune longer or look for a ridge "
+                "between parameters"
+            )
         worst = self.worst_mixing()
         if len(worst):
             named = [
@@ -232,11 +242,22 @@ def _convergence(fitted: FittedMMM, parameters: pd.DataFrame) -> dict[str, float
     else:
         divergences = float("nan")
     return {
+        "max_tree_depth_share": max_tree_depth_share(stats),
         "max_rhat": float(parameters["rhat"].max()) if len(parameters) else float("nan"),
         "min_ess_bulk": float(parameters["ess_bulk"].min()) if len(parameters) else float("nan"),
         "min_ess_tail": float(parameters["ess_tail"].min()) if len(parameters) else float("nan"),
         "divergence_share": divergences / fitted.n_draws,
     }
+
+
+def max_tree_depth_share(stats) -> float:
+    """Share of posterior draws whose trajectory stopped at the sampler's maximum tree depth (NaN when the sampler
+    does not record it). A high share means the step size is tiny for the posterior's scale: sampling is slow and
+    each draw explores little, typically after too little tuning or in a ridge or funnel of the parameterisation."""
+    for name in MAX_DEPTH_STATS:
+        if stats is not None and name in stats:
+            return float(np.asarray(stats[name].values, dtype=bool).mean())
+    return float("nan")
 
 
 def _fit_quality(fitted: FittedMMM, seed: int) -> dict[str, float]:

@@ -143,7 +143,7 @@ def _baseline(data: ModelData, spec: MMMSpec, media, y_train: np.ndarray):
         shape = pt.ones((data.n_weeks, len(data.regions)))
         for term in terms:
             shape = shape * (1.0 + term)
-    offset = pm.Normal("level_offset", 0.0, spec.level_offset_sd, dims="region")
+    offset = standard_normal("level_offset", spec.level_offset_sd, dims="region")
     unexplained = pt.maximum(y_train.mean(axis=0) - media[:n_train].mean(axis=0), 0.05)
     level = pm.Deterministic("level", unexplained * pt.exp(offset) / shape[:n_train].mean(axis=0), dims="region")
     return level[None, :] * shape
@@ -154,16 +154,29 @@ def _baseline_terms(data: ModelData, spec: MMMSpec) -> list:
     on the log scale and 1.0 in the product form (the scales the two forms were tuned with)."""
     terms = []
     if spec.trend:
-        trend = pm.Normal("trend", 0.0, 0.2, dims="region")
+        trend = standard_normal("trend", 0.2, dims="region")
         terms.append(trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0)
     if spec.fourier_order:
-        season = pm.Normal("season", 0.0, 0.1, dims=("fourier", "region"))
+        season = standard_normal("season", 0.1, dims=("fourier", "region"))
         terms.append(pt.dot(data.fourier(spec.fourier_order), season))
     if data.controls.shape[2]:
         sd = 0.5 if spec.baseline == "log" else 1.0
-        gamma = pm.Normal("control_effect", 0.0, sd, dims=("region", "control"))
+        gamma = standard_normal("control_effect", sd, dims=("region", "control"))
         terms.append((_centred_controls(data) * gamma[None, :, :]).sum(axis=2))
     return terms
+
+
+def standard_normal(name: str, sd: float, dims) -> pt.TensorVariable:
+    """``Normal(0, sd)`` written as ``sd · z`` with a free standard normal ``{name}_z``; the value is kept as the
+    deterministic ``name``.
+
+    Every free parameter of the model then has prior scale ~1 on the sampler's scale, which is what the sampler
+    starts from: its initial mass matrix is the identity and each chain starts at a point jittered by U(-1, 1).
+    Written directly, a Normal(0, 0.1) offset was jittered by up to 10 prior sds, and a chain could start (and
+    stay) where the baseline was e-fold too large or small and the media soaked up the rest (issue 11).
+    """
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    return pm.Deterministic(name, sd * z, dims=dims)
 
 
 def _weeks_from_middle(data: ModelData) -> np.ndarray:

@@ -95,10 +95,8 @@ class HillSaturation(Saturation):
         return params["shape"] * share * (1.0 - share)
 
     def priors(self, cell_dim: str, channel_dim: str, channel_index: np.ndarray) -> dict[str, Any]:
-        import pymc as pm
-
-        half = pm.LogNormal("saturation_half", mu=0.0, sigma=self.half_saturation_log_sd, dims=cell_dim)
-        shape = pm.LogNormal("saturation_shape", mu=0.0, sigma=self.shape_log_sd, dims=channel_dim)
+        half = _standard_lognormal("saturation_half", self.half_saturation_log_sd, cell_dim)
+        shape = _standard_lognormal("saturation_shape", self.shape_log_sd, channel_dim)
         return {"half_saturation": half, "shape": shape[channel_index]}
 
     def curve_family(self, params, spend_scale):
@@ -143,6 +141,16 @@ class LogisticSaturation(Saturation):
 
     def curve_family(self, params, spend_scale):
         return "logistic", spend_scale / params["lam"], np.ones_like(params["lam"])
+
+
+def _standard_lognormal(name: str, log_sd: float, dims: str) -> Any:
+    """``LogNormal(0, log_sd)`` as ``exp(log_sd · z)`` with a free standard normal ``{name}_z`` (value kept as the
+    deterministic ``name``): prior scale 1 on the sampler's scale, like every other free parameter (see
+    :func:`mmm.model.standard_normal`)."""
+    import pymc as pm
+
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    return pm.Deterministic(name, pm.math.exp(log_sd * z), dims=dims)
 
 
 SATURATIONS: dict[str, type[Saturation]] = {"hill": HillSaturation, "logistic": LogisticSaturation}

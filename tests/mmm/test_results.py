@@ -224,3 +224,23 @@ def test_failed_verdict_names_channels_that_trade_off(world, data, truth_fit):
     assert f"the model cannot split credit between {pair}" in diag.message()
     # A passing verdict says nothing about them.
     assert _tradeoff_fit(world, data, truth_fit, a=1.0).diagnostics(warn=False).message() == "all checks passed"
+
+
+@pytest.mark.parametrize("stat", ["maxdepth_reached", "reached_max_treedepth"])
+def test_share_of_draws_at_maximum_tree_depth_is_reported_and_fails_the_verdict_when_high(truth_fit, stat):
+    idata = truth_fit.idata.copy()
+    flags = np.zeros((idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]), dtype=bool)
+    flags[1, :30] = True  # 30 of 100 draws: one chain crawling with tiny steps
+    idata.sample_stats[stat] = (("chain", "draw"), flags)
+    fitted = mmm.FittedMMM(truth_fit.data, truth_fit.spec, idata, truth_fit.roi_prior, truth_fit.info)
+    diag = fitted.diagnostics(warn=False)
+    assert diag.value("max_tree_depth_share") == pytest.approx(0.30)
+    assert not diag.passed and "maximum length on many draws" in diag.message()
+    with pytest.warns(mmm.MMMDiagnosticWarning, match=r"max_tree_depth_share = 0\.3 \(allowed <= 0\.05\)"):
+        fitted.diagnostics(warn=True)
+    flags[1, :30] = False
+    flags[1, :4] = True  # 4%: reported, within the threshold
+    idata.sample_stats[stat] = (("chain", "draw"), flags)
+    assert fitted.diagnostics(warn=False).value("max_tree_depth_share") == pytest.approx(0.04)
+    # A sampler that does not record tree depth: not measured, not failed.
+    assert np.isnan(truth_fit.diagnostics(warn=False).value("max_tree_depth_share"))
