@@ -234,6 +234,27 @@ def exact_posterior(
         theta = mode + x @ chol.T
         return -log_density(theta), -gradient(theta) @ chol
 
+    with np.errstate(over="ignore", invalid="ignore"):  # a proposal far out overflows exp(): it is rejected below
+        theta, accepted = _hmc(energy_and_grad, x, mode, chol, draws, rng)
+    roi = np.exp(theta)
+    flat = theta.reshape(-1, theta.shape[-1])
+    low, high = np.quantile(flat, [0.05, 0.95], axis=0)
+    return OraclePosterior(
+        roi_mean=roi.mean(axis=(0, 1)),
+        roi_low=np.exp(low),
+        roi_high=np.exp(high),
+        log_roi_sd=flat.std(axis=0),
+        roi_mean_se=roi.mean(axis=1).std(axis=0, ddof=1) / np.sqrt(chains),
+        acceptance=float(np.mean(accepted)),
+    )
+
+
+def _hmc(energy_and_grad, x: np.ndarray, mode: np.ndarray, chol: np.ndarray, draws: int, rng) -> tuple:
+    """Metropolis-corrected Hamiltonian Monte Carlo on whitened coordinates ``x`` (chains, cells), all chains at
+    once: a random step size in [0.15, 0.35] and a path of length ~1.2 per proposal, ``draws // 2`` warm-up
+    iterations discarded. Returns the draws of ``theta = mode + x @ chol.T`` (chains, draws, cells) and the
+    acceptance rate per kept iteration."""
+    chains = len(x)
     potential, grad = energy_and_grad(x)
     kept, accepted = [], []
     burn = draws // 2
@@ -258,18 +279,7 @@ def exact_posterior(
         if i >= burn:
             kept.append(mode + x @ chol.T)
             accepted.append(accept.mean())
-    theta = np.stack(kept, axis=1)  # (chains, draws, cells)
-    roi = np.exp(theta)
-    flat = theta.reshape(-1, theta.shape[-1])
-    low, high = np.quantile(flat, [0.05, 0.95], axis=0)
-    return OraclePosterior(
-        roi_mean=roi.mean(axis=(0, 1)),
-        roi_low=np.exp(low),
-        roi_high=np.exp(high),
-        log_roi_sd=flat.std(axis=0),
-        roi_mean_se=roi.mean(axis=1).std(axis=0, ddof=1) / np.sqrt(chains),
-        acceptance=float(np.mean(accepted)),
-    )
+    return np.stack(kept, axis=1), accepted
 
 
 def oracle_posterior(
