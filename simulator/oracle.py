@@ -319,13 +319,14 @@ def expected_error(
     """The exact oracle's ROI recovery over ``replicates`` draws of the data's noise (estimates ``N(1, cov)``).
 
     Returns the mean (and 10th/90th percentile across replicates) of the median absolute % error of posterior-mean
-    ROI, its Monte Carlo standard error, the mean coverage of central 90% intervals, and the median posterior sd of
-    log ROI.
+    ROI, its Monte Carlo standard error, the mean coverage of central 90% intervals, the median posterior sd of
+    log ROI and the lowest acceptance rate of the sampler over the replicates (a health check: near 1 when the
+    posterior is close to Gaussian in log ROI, lower where the ROI-scale likelihood bends it).
     """
     rng = np.random.default_rng(seed)
     ratios = 1.0 + rng.standard_normal((replicates, len(info.cells))) @ np.linalg.cholesky(info.cov).T
     truth = info.cells["roi"].to_numpy()
-    errors, inside, sds = [], [], []
+    errors, inside, sds, acceptance = [], [], [], []
     for i, ratio in enumerate(ratios):
         post = oracle_posterior(
             info, ratio, prior_median=prior_median, prior_log_sd=prior_log_sd, tau=tau, draws=draws, seed=i
@@ -333,6 +334,7 @@ def expected_error(
         errors.append(np.median(np.abs(post.roi_mean / truth - 1.0)))
         inside.append(((truth >= post.roi_low) & (truth <= post.roi_high)).mean())
         sds.append(np.median(post.log_roi_sd))
+        acceptance.append(post.acceptance)
     errors = np.asarray(errors)
     return {
         "median_abs_pct_error": 100 * float(errors.mean()),
@@ -341,6 +343,7 @@ def expected_error(
         "error_p90": 100 * float(np.percentile(errors, 90)),
         "interval90_coverage": float(np.mean(inside)),
         "median_posterior_log_sd": float(np.median(sds)),
+        "min_acceptance": float(np.min(acceptance)),
     }
 
 
