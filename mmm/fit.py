@@ -17,7 +17,7 @@ from mmm.spec import MMMSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: Settings of the fast preview (for the app): few draws, two chains.
-PREVIEW = {"draws": 250, "tune": 600, "chains": 2}
+PREVIEW = {"draws": 250, "tune": 300, "chains": 2}
 
 
 def fit(
@@ -69,9 +69,10 @@ def fit(
         diverged on up to 0.3% of draws and mixed the ROIs of always-on channels slowly (R-hat up to 1.02); 0.98
         gave 0–0.05% divergences and R-hat <= 1.007 on the sample world for about 1.5x the sampling time.
     preview : bool
-        Fast preview for the app: at most 250 draws after 600 tuning steps on 2 chains (about 20 s on the sample world,
-        compilation included). Fewer tuning steps are slower, not faster: the sampler's step size and mass matrix
-        are still poorly adapted and every draw takes the longest trajectories. Diagnostics will usually fail.
+        Fast preview for the app: at most 250 draws after 300 tuning steps on 2 chains (39 s on the sample world on
+        the slower of this project's CPU types, compilation included; 57 s with 600 tuning steps). Since every free
+        parameter sits on unit prior scale (issue 11), short tuning no longer leaves chains crawling at the maximum
+        tree depth. Diagnostics will usually fail (few draws).
     check : bool
         Run :meth:`FittedMMM.diagnostics` and warn when a check fails.
 
