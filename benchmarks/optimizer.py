@@ -89,7 +89,7 @@ def slsqp_on_mean(curves: ResponseCurves, current: np.ndarray, policy: Policy, s
         res = minimize(
             lambda x: -mean.revenue(x * budget).sum() / budget,
             x0,
-            jac=lambda x: -mean.marginal_roi(x * budget)[0],
+            jac=lambda x: -mean.mroi(x * budget)[0],
             bounds=bounds,
             constraints=cons,
             method="SLSQP",

@@ -20,7 +20,31 @@ _TEXT = {c: "string" for c in ("user_id", "channel", "region", "event_type", "pa
 
 @dataclass(frozen=True)
 class Dataset:
-    """The validated tables of one data folder; tables that were not found are ``None``."""
+    """The tables of one company's data, validated once, on construction.
+
+    Every table given is checked against its contract (:func:`contracts.validate_table`: columns, types, values,
+    keys) and, when spend and KPI are both present, the tables against each other (:func:`contracts.check_panel`).
+    The attributes hold the validated (type-coerced) copies; a table not given is ``None``. Engines that take a
+    ``Dataset`` trust it and do not validate again.
+
+    Parameters
+    ----------
+    events, paths, spend, kpi, controls, channels, lift_tests : pandas.DataFrame, optional
+        The tables of DESIGN.md.
+
+    Raises
+    ------
+    contracts.ContractError
+        A table breaks its contract, or the tables disagree (regions, weeks, channels).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> weeks = pd.date_range("2025-01-06", periods=2, freq="W-MON")
+    >>> spend = pd.DataFrame({"week": weeks, "region": "Asia", "channel": "meta_ads", "spend": [1.0, 2.0]})
+    >>> Dataset(spend=spend).names()
+    ['spend']
+    """
 
     events: pd.DataFrame | None = None
     paths: pd.DataFrame | None = None
@@ -30,9 +54,37 @@ class Dataset:
     channels: pd.DataFrame | None = None
     lift_tests: pd.DataFrame | None = None
 
-    def present(self) -> dict[str, pd.DataFrame]:
-        """The tables that were loaded, by name."""
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            table = getattr(self, f.name)
+            if table is None:
+                continue
+            if not isinstance(table, pd.DataFrame):
+                raise TypeError(f"Dataset.{f.name} must be a pandas DataFrame or None; got {type(table).__name__}")
+            object.__setattr__(self, f.name, validate_table(table, f.name))
+        if self.spend is not None and self.kpi is not None:
+            check_panel(
+                self.spend,
+                self.kpi,
+                channels=self.channels,
+                controls=self.controls,
+                lift_tests=self.lift_tests,
+                events=self.events,
+            )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables that are present, by contract name."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def names(self) -> list[str]:
+        """Contract names of the tables that are present."""
+        return list(self.tables())
+
+    def require(self, *names: str, purpose: str = "this step") -> None:
+        """Raise a clear error when a table that ``purpose`` needs is missing."""
+        missing = [n for n in names if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{purpose} needs the table(s) {missing}; this dataset has {self.names() or 'no tables'}")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -75,25 +127,14 @@ def find_tables(directory: str | Path) -> dict[str, Path]:
 
 
 def load_dataset(directory: str | Path) -> Dataset:
-    """Load, validate and cross-check every contract table found in ``directory``."""
+    """Load every contract table found in ``directory`` as a :class:`Dataset` (validated and cross-checked)."""
     files = find_tables(directory)
     if not files:
         raise FileNotFoundError(
             f"{directory}: no data tables found; expected files named <table>.csv, .csv.gz or .parquet "
             f"for tables {list(TABLES)}"
         )
-    tables = {name: load_table(path, name) for name, path in files.items()}
-    data = Dataset(**tables)
-    if data.spend is not None and data.kpi is not None:
-        check_panel(
-            data.spend,
-            data.kpi,
-            channels=data.channels,
-            controls=data.controls,
-            lift_tests=data.lift_tests,
-            events=data.events,
-        )
-    return data
+    return Dataset(**{name: read_table(path) for name, path in files.items()})
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# pandera imports pyspark.pandas (at import and at first validation) whenever pyspark is installed, and that
-# warns about pandas >= 3. We never use pyspark.pandas, so that one warning is noise for our users.
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
-import pandera.pandas as pa  # noqa: E402
+from contracts.defaults import OBJECTIVES
 
-OBJECTIVES = ("acquisition", "retention", "brand")
+#: pandera imports pyspark.pandas (at import and at first validation) whenever pyspark is installed, and that
+#: warns about pandas >= 3. We never use pyspark.pandas, so that one warning is noise for our users; it is silenced
+#: only around those two calls, never process-wide.
+PYSPARK_PANDAS_NOISE = "PySpark does not yet fully support"
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_NOISE, category=FutureWarning)
+    import pandera.pandas as pa
 EVENT_TYPES = ("touch", "conversion")
 
 

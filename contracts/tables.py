@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from contracts.errors import ContractError, DataWarning, Problem, describe_rows, format_value
-from contracts.schemas import SPECS, VIOLATION, TableSpec, coerce_strings, optional_number_columns, pa
+from contracts.schemas import (
+    PYSPARK_PANDAS_NOISE,
+    SPECS,
+    VIOLATION,
+    TableSpec,
+    coerce_strings,
+    optional_number_columns,
+    pa,
+)
 
 _TEXT_COLUMNS = ("user_id", "channel", "region", "event_type", "path", "objective")
 
@@ -236,7 +244,9 @@ def _validate_common(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     problems = _parse_times(out, spec)
     schema = spec.schema.add_columns({k: v for k, v in optional_number_columns(spec.name).items() if k in df})
     try:
-        out = schema.validate(out, lazy=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_NOISE, category=FutureWarning)
+            out = schema.validate(out, lazy=True)
     except pa.errors.SchemaErrors as err:
         problems += _pandera_problems(err.failure_cases, out, spec, df)
     if not problems and spec.key:

@@ -7,7 +7,7 @@ Public API: :class:`ResponseCurves` (the response-curve contract), :class:`Polic
 
 from optimizer.allocate import Allocator, allocate
 from optimizer.allocation import Allocation
-from optimizer.curves import ResponseCurves
+from contracts.curves import ResponseCurves
 from optimizer.errors import InfeasiblePolicyError, SolverError
 from optimizer.policy import CellRef, CellRule, Policy, Risk
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from optimizer.allocation import Allocation, summarize
 from optimizer.bounds import align_current_spend, cell_bounds
-from optimizer.curves import ResponseCurves
+from contracts.curves import ResponseCurves
 from optimizer.envelope import CutModel
 from optimizer.errors import SolverError
 from optimizer.formulation import Formulation, classify_cells

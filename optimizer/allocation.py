@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer.curves import ResponseCurves
+from contracts.curves import ResponseCurves
 from optimizer.flags import flag_cells
 from optimizer.policy import Policy
 
@@ -94,7 +94,7 @@ def build_table(
     table["revenue_high"] = np.quantile(rev, 0.95, axis=0)
     with np.errstate(invalid="ignore"):
         table["roi"] = curves.roi(spend).mean(axis=0)
-        table["marginal_roi"] = curves.marginal_roi(spend).mean(axis=0)
+        table["marginal_roi"] = curves.mroi(spend).mean(axis=0)
     table["flag"] = flag
     table["flag_reason"] = reason
     return table[TABLE_COLUMNS]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.curves import ResponseCurves, family_value
+from contracts.curves import ResponseCurves, family_value
 
 _GRID = np.geomspace(1e-3, 50.0, 400)
 

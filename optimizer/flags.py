@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.curves import ResponseCurves
+from contracts.curves import ResponseCurves
 
 HDI_PROB = 0.90
 
@@ -54,7 +54,7 @@ def flag_cells(
         Empty for unflagged cells, e.g. ``"ROI 1.20 (90% HDI 0.90–1.60), P(<1.5) = 0.81"``.
     """
     roi = curves.roi(spend)
-    mroi = curves.marginal_roi(spend)
+    mroi = curves.mroi(spend)
     p_below = (roi < hurdle).mean(axis=0)
     roi_lo, roi_hi = hdi(roi)
     m_lo, m_hi = hdi(mroi)

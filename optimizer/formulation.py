@@ -26,7 +26,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.curves import ResponseCurves
+from contracts.curves import ResponseCurves
 from optimizer.envelope import CutModel
 
 _REFINE_TOL = 1e-8

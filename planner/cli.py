@@ -95,7 +95,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     table = Table(title=f"{args.folder}: every table passes its data contract")
     for col in ("table", "rows", "columns", "covers"):
         table.add_column(col)
-    for name, df in data.present().items():
+    for name, df in data.tables().items():
         table.add_row(name, f"{len(df):,}", ", ".join(map(str, df.columns)), _coverage(df))
     console.print(table)
     return 0

@@ -99,7 +99,7 @@ def test_multistart_slsqp_never_beats_us():
         return -_objective(curves, s * scale) / scale
 
     def grad(s):
-        return -curves.marginal_roi(s * scale).mean(axis=0)
+        return -curves.mroi(s * scale).mean(axis=0)
 
     for _ in range(6):
         start = rng.uniform(0.7, 1.3, current.size) * current

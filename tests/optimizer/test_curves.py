@@ -29,7 +29,7 @@ def test_marginal_roi_matches_finite_difference():
     curves, current = mixed_world(draws=5, seed=3)
     h = 1e-3 * current
     fd = (curves.revenue(current + h) - curves.revenue(current - h)) / (2 * h)
-    np.testing.assert_allclose(curves.marginal_roi(current), fd, rtol=1e-5)
+    np.testing.assert_allclose(curves.mroi(current), fd, rtol=1e-5)
 
 
 def test_roi_at_zero_is_marginal_roi():

@@ -49,7 +49,7 @@ def test_oracle_plan_moves_money_toward_high_marginal_roi(world):
     policy = Policy(budget=float(current["spend"].sum()), objective_tolerance=0.02, region_tolerance=0.02)
     plan = allocate(world.truth.response_curves(13), policy, current).table
     curves = world.truth.response_curves(13)
-    mroi_now = curves.marginal_roi(current["spend"].to_numpy())[0]
+    mroi_now = curves.mroi(current["spend"].to_numpy())[0]
     change = plan.set_index(["region", "channel"]).loc[
         list(zip(current["region"], current["channel"], strict=True)), "change"
     ]

@@ -46,7 +46,7 @@ def test_bundled_sample_is_regenerated_byte_for_byte(tmp_path, capsys):
 
 def test_bundled_sample_passes_every_contract():
     data = load_dataset(SAMPLE)
-    assert set(data.present()) == set(TABLE_FILES)
+    assert set(data.tables()) == set(TABLE_FILES)
     assert len(data.spend) == 104 * 4 * 11
 
 

@@ -16,21 +16,30 @@ family                        revenue(S)                                        
 Hill with ``shape <= 1`` is concave; with ``shape > 1`` it is S-shaped (the optimizer uses its concave envelope).
 The logistic family is the concave "logistic saturation" used by PyMC-Marketing, rescaled to spend units.
 
+The curves carry the planning period they describe (``period_weeks``) and the currency of spend and revenue
+(``currency``, ``None`` when the data do not say), so a saved set cannot be read against the wrong period.
+
 The optimizer never sees how the curves were estimated: the media-mix model, the simulator's truth or a saved
-posterior all produce a :class:`ResponseCurves`.
+posterior all produce a :class:`ResponseCurves`; it lives here, in the ground floor, so none of them imports the
+optimizer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from contracts.defaults import CELL_COLUMNS, OBJECTIVES, PERIOD_WEEKS
+
 FAMILIES = ("hill", "michaelis_menten", "exponential", "logistic")
-OBJECTIVES = ("acquisition", "retention", "brand")
-CELL_COLUMNS = ("region", "channel", "objective")
+#: Key of the Parquet schema metadata that holds a saved curve set's period, currency and format version.
+_META_KEY = b"growth_allocator.response_curves"
+_FORMAT = 1
 
 
 def _as_cells(cells: pd.DataFrame | Sequence[tuple[str, str, str]]) -> pd.DataFrame:
@@ -81,6 +90,10 @@ class ResponseCurves:
         shape (draws, cells).
     shape : numpy.ndarray
         Hill shape, shape (draws, cells); 1 for the other families.
+    period_weeks : int
+        The planning period the curves describe, in weeks (13 = a quarter).
+    currency : str, optional
+        Currency of spend and revenue (e.g. ``"EUR"``); ``None`` when unknown.
 
     Use the constructors :meth:`hill`, :meth:`michaelis_menten`, :meth:`exponential`, :meth:`logistic` and
     :meth:`concat` rather than the raw initialiser.
@@ -98,8 +111,17 @@ class ResponseCurves:
     beta: np.ndarray
     scale: np.ndarray
     shape: np.ndarray = field(default=None)  # type: ignore[assignment]
+    period_weeks: int = PERIOD_WEEKS
+    currency: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.period_weeks, bool) or not isinstance(self.period_weeks, (int, np.integer)):
+            raise ValueError(f"period_weeks must be an integer >= 1; got {self.period_weeks!r}")
+        if self.period_weeks < 1:
+            raise ValueError(f"period_weeks must be an integer >= 1; got {self.period_weeks!r}")
+        object.__setattr__(self, "period_weeks", int(self.period_weeks))
+        if self.currency is not None and (not isinstance(self.currency, str) or not self.currency.strip()):
+            raise ValueError(f"currency must be a non-empty string such as 'EUR', or None; got {self.currency!r}")
         cells = _as_cells(self.cells)
         object.__setattr__(self, "cells", cells)
         n = len(cells)
@@ -120,28 +142,36 @@ class ResponseCurves:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def hill(cls, cells, beta, half_saturation, shape) -> ResponseCurves:
+    def hill(
+        cls, cells, beta, half_saturation, shape, *, period_weeks: int = PERIOD_WEEKS, currency: str | None = None
+    ) -> ResponseCurves:
         """Hill curves ``beta * S**shape / (S**shape + half_saturation**shape)``; arrays (draws, cells)."""
         n = len(_as_cells(cells))
-        return cls(cells, ("hill",) * n, beta, half_saturation, shape)
+        return cls(cells, ("hill",) * n, beta, half_saturation, shape, period_weeks, currency)
 
     @classmethod
-    def michaelis_menten(cls, cells, beta, half_saturation) -> ResponseCurves:
+    def michaelis_menten(
+        cls, cells, beta, half_saturation, *, period_weeks: int = PERIOD_WEEKS, currency: str | None = None
+    ) -> ResponseCurves:
         """Michaelis–Menten curves ``beta * S / (S + half_saturation)``; arrays (draws, cells)."""
         n = len(_as_cells(cells))
-        return cls(cells, ("michaelis_menten",) * n, beta, half_saturation)
+        return cls(cells, ("michaelis_menten",) * n, beta, half_saturation, None, period_weeks, currency)
 
     @classmethod
-    def exponential(cls, cells, beta, lam) -> ResponseCurves:
+    def exponential(
+        cls, cells, beta, lam, *, period_weeks: int = PERIOD_WEEKS, currency: str | None = None
+    ) -> ResponseCurves:
         """Exponential curves ``beta * (1 - exp(-S / lam))``; arrays (draws, cells)."""
         n = len(_as_cells(cells))
-        return cls(cells, ("exponential",) * n, beta, lam)
+        return cls(cells, ("exponential",) * n, beta, lam, None, period_weeks, currency)
 
     @classmethod
-    def logistic(cls, cells, beta, lam) -> ResponseCurves:
+    def logistic(
+        cls, cells, beta, lam, *, period_weeks: int = PERIOD_WEEKS, currency: str | None = None
+    ) -> ResponseCurves:
         """Logistic-saturation curves ``beta * (1 - exp(-S/lam)) / (1 + exp(-S/lam))``; arrays (draws, cells)."""
         n = len(_as_cells(cells))
-        return cls(cells, ("logistic",) * n, beta, lam)
+        return cls(cells, ("logistic",) * n, beta, lam, None, period_weeks, currency)
 
     @classmethod
     def concat(cls, parts: Sequence[ResponseCurves]) -> ResponseCurves:
@@ -149,12 +179,21 @@ class ResponseCurves:
         draws = {p.n_draws for p in parts}
         if len(draws) != 1:
             raise ValueError(f"all parts must have the same number of draws; got {sorted(draws)}")
+        periods = {p.period_weeks for p in parts}
+        currencies = {p.currency for p in parts}
+        if len(periods) != 1 or len(currencies) != 1:
+            raise ValueError(
+                f"all parts must share one planning period and currency; got period_weeks {sorted(periods)}, "
+                f"currency {sorted(map(str, currencies))}"
+            )
         return cls(
             pd.concat([p.cells for p in parts], ignore_index=True),
             tuple(f for p in parts for f in p.family),
             np.concatenate([p.beta for p in parts], axis=1),
             np.concatenate([p.scale for p in parts], axis=1),
             np.concatenate([p.shape for p in parts], axis=1),
+            parts[0].period_weeks,
+            parts[0].currency,
         )
 
     # ------------------------------------------------------------------ properties
@@ -174,7 +213,15 @@ class ResponseCurves:
 
     def subset_draws(self, index: np.ndarray | slice) -> ResponseCurves:
         """A copy holding only the selected draws (e.g. the posterior mean as ``mean_draw()``)."""
-        return ResponseCurves(self.cells, self.family, self.beta[index], self.scale[index], self.shape[index])
+        return ResponseCurves(
+            self.cells,
+            self.family,
+            self.beta[index],
+            self.scale[index],
+            self.shape[index],
+            self.period_weeks,
+            self.currency,
+        )
 
     def mean_draw(self) -> ResponseCurves:
         """One-draw curves with the posterior-mean parameters (what local-search peers optimise)."""
@@ -184,14 +231,16 @@ class ResponseCurves:
             self.beta.mean(axis=0, keepdims=True),
             self.scale.mean(axis=0, keepdims=True),
             self.shape.mean(axis=0, keepdims=True),
+            self.period_weeks,
+            self.currency,
         )
 
     # ------------------------------------------------------------------ evaluation
     def revenue(self, spend: np.ndarray | Sequence[float]) -> np.ndarray:
-        """Period revenue per draw and cell at ``spend`` (cells,) → array (draws, cells)."""
+        """Period revenue per draw and cell at period spend ``spend`` (cells,) → array (draws, cells)."""
         return _evaluate(self, spend, derivative=False)
 
-    def marginal_roi(self, spend: np.ndarray | Sequence[float]) -> np.ndarray:
+    def mroi(self, spend: np.ndarray | Sequence[float]) -> np.ndarray:
         """d revenue / d spend per draw and cell at ``spend`` (cells,) → array (draws, cells)."""
         return _evaluate(self, spend, derivative=True)
 
@@ -201,7 +250,68 @@ class ResponseCurves:
         rev = self.revenue(s)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = rev / s
-        return np.where(s > 0, out, self.marginal_roi(np.zeros_like(s)))
+        return np.where(s > 0, out, self.mroi(np.zeros_like(s)))
+
+    # ------------------------------------------------------------------ storage
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: one row per (draw, cell) with ``draw``, the cell columns, ``family``, ``beta``,
+        ``half_saturation_or_lam`` and ``shape`` (period units)."""
+        n_d, n_c = self.beta.shape
+        frame = pd.DataFrame(
+            {
+                "draw": np.repeat(np.arange(n_d), n_c),
+                **{c: np.tile(self.cells[c].to_numpy(), n_d) for c in CELL_COLUMNS},
+                "family": np.tile(np.array(self.family), n_d),
+                "beta": self.beta.reshape(-1),
+                "half_saturation_or_lam": self.scale.reshape(-1),
+                "shape": self.shape.reshape(-1),
+            }
+        )
+        return frame
+
+    def save(self, path: str | Path) -> Path:
+        """Write the curves to one Parquet file (the long table of :meth:`to_frame`; period and currency in its
+        metadata). No pickle: the file opens in any Parquet reader. Read it back with :meth:`load`."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        table = pa.Table.from_pandas(self.to_frame(), preserve_index=False)
+        meta = {"format": _FORMAT, "period_weeks": self.period_weeks, "currency": self.currency}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta)})
+        pq.write_table(table, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ResponseCurves:
+        """Read curves written by :meth:`save`."""
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such response-curve file: {path}")
+        table = pq.read_table(path)
+        raw = (table.schema.metadata or {}).get(_META_KEY)
+        if raw is None:
+            raise ValueError(f"{path}: not a response-curve file written by ResponseCurves.save (no metadata)")
+        meta = json.loads(raw)
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"{path}: response-curve format {meta.get('format')!r}; this version reads {_FORMAT}")
+        frame = table.to_pandas()
+        n_d = int(frame["draw"].max()) + 1 if len(frame) else 0
+        if n_d == 0 or len(frame) % n_d:
+            raise ValueError(f"{path}: {len(frame)} rows do not form a (draws, cells) grid")
+        n_c = len(frame) // n_d
+        first = frame.iloc[:n_c]
+        return cls(
+            first[list(CELL_COLUMNS)].reset_index(drop=True),
+            tuple(first["family"]),
+            frame["beta"].to_numpy().reshape(n_d, n_c),
+            frame["half_saturation_or_lam"].to_numpy().reshape(n_d, n_c),
+            frame["shape"].to_numpy().reshape(n_d, n_c),
+            int(meta["period_weeks"]),
+            meta.get("currency"),
+        )
 
 
 def family_value(family: str, beta, scale, shape, spend, derivative: bool = False) -> np.ndarray:
