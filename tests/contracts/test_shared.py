@@ -125,7 +125,7 @@ def test_dataset_validates_once_on_construction():
     bad.loc[3, "spend"] = -5.0
     with pytest.raises(ContractError, match="spend"):
         Dataset(spend=bad)
-    with pytest.raises(TypeError, match="Dataset.kpi must be a pandas DataFrame"):
+    with pytest.raises(TypeError, match=r"Dataset\.kpi must be a pandas DataFrame"):
         Dataset(kpi=[1, 2])
     with pytest.raises(ValueError, match=r"needs the table\(s\) \['kpi'\]"):
         data.require("spend", "kpi", purpose="the media-mix fit")
