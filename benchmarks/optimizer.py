@@ -23,9 +23,10 @@ sys.path.insert(0, str(_HERE.parent))
 import numpy as np  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
+from contracts import OBJECTIVE_SHARES, REGION_SHARES  # noqa: E402
 from optimizer import Allocator, Policy, ResponseCurves  # noqa: E402
 
-REGIONS = {"Asia": 0.35, "Europe": 0.25, "North America": 0.20, "Other": 0.20}
+REGIONS = REGION_SHARES
 CHANNELS = {
     "tiktok_shop": "acquisition",
     "meta_ads": "acquisition",
@@ -40,7 +41,6 @@ CHANNELS = {
     "sponsorship_events": "brand",
     "ctv": "brand",
 }
-OBJECTIVE_SHARES = {"acquisition": 0.60, "retention": 0.30, "brand": 0.10}
 FAMILIES = ("hill", "michaelis_menten", "exponential", "logistic")
 BUDGET = 1_200_000.0
 
@@ -113,7 +113,7 @@ def run(draws: int, method: str, starts: int) -> dict:
     allocator.allocate(policy.with_budget(1.05 * BUDGET))
     resolve = time.perf_counter() - t0
     peers = slsqp_on_mean(curves, current, policy, starts, seed=draws)
-    ours_rev = curves.revenue(plan.table["spend"].to_numpy()).sum(axis=1).mean()
+    ours_rev = curves.revenue(plan.table["spend_period"].to_numpy()).sum(axis=1).mean()
     peer_rev = curves.revenue(peers).sum(axis=1).mean()
     return {
         "cells": curves.n_cells,

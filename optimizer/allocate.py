@@ -5,15 +5,16 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from optimizer.allocation import Allocation, summarize
-from optimizer.bounds import align_current_spend, cell_bounds
 from contracts.curves import ResponseCurves
+from optimizer.allocation import Allocation
+from optimizer.bounds import align_current_spend, cell_bounds
 from optimizer.envelope import CutModel
 from optimizer.errors import SolverError
 from optimizer.formulation import Formulation, classify_cells
 from optimizer.infeasibility import GroupRule, diagnose, precheck
 from optimizer.policy import Policy
 from optimizer.shadow import shadow_prices
+from optimizer.summary import summarize
 
 
 class Allocator:
@@ -27,7 +28,9 @@ class Allocator:
     curves : ResponseCurves
         Posterior response curves per cell.
     current_spend : pandas.DataFrame, pandas.Series or array-like
-        Current period spend per cell (see :func:`optimizer.bounds.align_current_spend`).
+        Current spend per cell over one planning period: the frame of ``contracts.period_spend`` (``region``,
+        ``channel``, ``spend_period``), a frame with ``region``, ``channel``, ``spend``, a Series indexed by
+        (region, channel), or an array in the curves' cell order (see :func:`optimizer.bounds.align_current_spend`).
     method : {"cuts", "conic"}
         ``conic``: one exact cone per draw and cell (exponential, second-order and power cones).
         ``cuts`` (default): tangent cuts refined to a certified gap, of each cell's sample-average curve for mean
@@ -46,7 +49,7 @@ class Allocator:
             raise ValueError(f"method must be 'conic' or 'cuts'; got {method!r}")
         self.method = method
         self.curves = curves
-        self.current = align_current_spend(curves.cells, current_spend)
+        self.current = align_current_spend(curves.cells, current_spend, curves.period_weeks)
         self.objectives = list(dict.fromkeys(curves.cells["objective"]))
         self.regions = list(dict.fromkeys(curves.cells["region"]))
         self._formulations: dict[str, Formulation] = {}
@@ -119,7 +122,9 @@ class Allocator:
         spend = np.clip(result.spend, bounds.lower, bounds.upper)
         achieved = form.relaxed_objective(spend)
         gap = max(0.0, result.upper_bound - achieved) / max(abs(achieved), 1e-12)
-        table, by_objective, by_region, uplift = summarize(self.curves, self.current, spend, policy, self.activation())
+        table, by_objective, by_region, uplift, interval = summarize(
+            self.curves, self.current, spend, policy, self.activation()
+        )
         prices = shadow_prices(result.duals, cells, bounds, in_program, budget, spend_all)
         return Allocation(
             table=table,
@@ -135,6 +140,9 @@ class Allocator:
             spent=float(spend.sum()),
             unspent=float(budget - spend.sum()),
             policy=policy,
+            period_weeks=self.curves.period_weeks,
+            currency=self.curves.currency,
+            interval=interval,
         )
 
 
@@ -148,7 +156,8 @@ def allocate(curves: ResponseCurves, policy: Policy, current_spend: object, meth
     policy : Policy
         Budget, shares, hurdle, bounds, locks, mode and risk.
     current_spend : pandas.DataFrame, pandas.Series or array-like
-        Current period spend per cell.
+        Current spend per cell over one planning period, e.g. ``contracts.period_spend(data.spend,
+        curves.period_weeks)``; see :class:`Allocator` for the accepted forms.
     method : {"cuts", "conic"}
         Formulation, see :class:`Allocator`.
 

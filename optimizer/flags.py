@@ -1,30 +1,12 @@
-"""ROI-hurdle flags with their numbers, and posterior summaries (HDI)."""
+"""ROI-hurdle flags at the recommended spend, with their numbers (posterior mean, HDI, probability)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from contracts.curves import ResponseCurves
-
-HDI_PROB = 0.90
-
-
-def hdi(samples: np.ndarray, prob: float = HDI_PROB) -> tuple[np.ndarray, np.ndarray]:
-    """Highest-density interval per column of ``samples`` (draws, k): the shortest interval holding ``prob``.
-
-    Infinite values (e.g. the marginal ROI of a Hill curve with shape < 1 at zero spend) sort last.
-    """
-    x = np.sort(np.asarray(samples, dtype=float), axis=0)
-    n = x.shape[0]
-    width = max(1, int(np.ceil(prob * n)))
-    if width >= n:
-        return x[0], x[-1]
-    with np.errstate(invalid="ignore"):
-        spans = x[width - 1 :] - x[: n - width + 1]
-    spans = np.where(np.isnan(spans), np.inf, spans)
-    start = spans.argmin(axis=0)
-    cols = np.arange(x.shape[1])
-    return x[start, cols], x[start + width - 1, cols]
+from contracts.defaults import INTERVAL_PROB
+from contracts.stats import hdi, interval_label
 
 
 def _fmt(value: float) -> str:
@@ -34,7 +16,7 @@ def _fmt(value: float) -> str:
 def flag_cells(
     curves: ResponseCurves, spend: np.ndarray, hurdle: float, activation: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:
-    """Flag cells whose ROI is probably below the hurdle, whose marginal ROI is, or that sit below activation.
+    """Flag cells whose ROI is probably below the hurdle, whose mROI is, or that sit below activation.
 
     Parameters
     ----------
@@ -51,13 +33,15 @@ def flag_cells(
     -------
     flag : numpy.ndarray of bool
     reason : list of str
-        Empty for unflagged cells, e.g. ``"ROI 1.20 (90% HDI 0.90–1.60), P(<1.5) = 0.81"``.
+        Empty for unflagged cells, e.g. ``"ROI 1.20 (90% HDI 0.90–1.60), P(<1.5) = 0.81"``; intervals are
+        ``contracts.hdi`` at ``contracts.INTERVAL_PROB``.
     """
     roi = curves.roi(spend)
     mroi = curves.mroi(spend)
     p_below = (roi < hurdle).mean(axis=0)
-    roi_lo, roi_hi = hdi(roi)
-    m_lo, m_hi = hdi(mroi)
+    roi_lo, roi_hi = hdi(roi, INTERVAL_PROB)
+    m_lo, m_hi = hdi(mroi, INTERVAL_PROB)
+    label = interval_label(INTERVAL_PROB, "HDI")
     with np.errstate(invalid="ignore"):
         m_mean = mroi.mean(axis=0)
         roi_mean = roi.mean(axis=0)
@@ -67,12 +51,12 @@ def flag_cells(
         parts = []
         if p_below[c] > 0.5:
             parts.append(
-                f"ROI {_fmt(roi_mean[c])} (90% HDI {_fmt(roi_lo[c])}–{_fmt(roi_hi[c])}), "
+                f"ROI {_fmt(roi_mean[c])} ({label} {_fmt(roi_lo[c])}–{_fmt(roi_hi[c])}), "
                 f"P(<{hurdle:g}) = {p_below[c]:.2f}"
             )
         if spend[c] > 0 and m_mean[c] < hurdle:
             parts.append(
-                f"marginal ROI {_fmt(m_mean[c])} (90% HDI {_fmt(m_lo[c])}–{_fmt(m_hi[c])}) "
+                f"mROI {_fmt(m_mean[c])} ({label} {_fmt(m_lo[c])}–{_fmt(m_hi[c])}) "
                 f"below hurdle {hurdle:g} at spend {spend[c]:,.0f}"
             )
         if activation[c] > 0 and 0 < spend[c] < activation[c] * (1 - 1e-6):

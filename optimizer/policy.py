@@ -1,7 +1,9 @@
-"""The company's allocation rules as one validated, immutable object (defaults from DESIGN.md)."""
+"""The company's allocation rules as one validated, immutable object (defaults from ``contracts.defaults``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import tomllib
 from pathlib import Path
@@ -9,9 +11,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-DEFAULT_OBJECTIVE_SHARES = {"acquisition": 0.60, "retention": 0.30, "brand": 0.10}
-DEFAULT_REGION_SHARES = {"Asia": 0.35, "Europe": 0.25, "North America": 0.20, "Other": 0.20}
+from contracts.defaults import (
+    BUDGET_SHARE_OF_REVENUE,
+    MAX_CHANGE,
+    OBJECTIVE_SHARES,
+    OBJECTIVES,
+    REGION_SHARES,
+    ROI_HURDLE,
+)
+from optimizer.toml import dump_toml
+
 _SHARE_SUM_TOL = 1e-9
+#: Bumped when the meaning of a field changes, so old fingerprints cannot match new policies by accident.
+_FINGERPRINT_VERSION = "policy-v1"
 
 
 class _Frozen(BaseModel):
@@ -87,19 +99,22 @@ class Policy(_Frozen):
     budget : float, optional
         Total marketing budget for the period. When omitted, ``budget_share_of_revenue * period_revenue``.
     budget_share_of_revenue : float
-        Budget as a share of the period's revenue (default 0.12), used when ``budget`` is omitted.
+        Budget as a share of the period's revenue (default ``contracts.BUDGET_SHARE_OF_REVENUE``), used when
+        ``budget`` is omitted.
     period_revenue : float, optional
         Revenue expected over the period; required when ``budget`` is omitted.
     objective_shares, region_shares : dict
-        Target share of spend per objective (acquisition/retention/brand) and per region.
+        Target share of spend per objective (``contracts.OBJECTIVES``) and per region; default
+        ``contracts.OBJECTIVE_SHARES`` and ``contracts.REGION_SHARES``.
     objective_tolerance, region_tolerance : float
         Half-width of the band around each share (0 = the shares hold exactly).
     roi_hurdle : float
         Cells whose ROI is probably below it are flagged; in ``hurdle`` mode no spend goes where the
-        marginal ROI is below it.
+        mROI is below it. Default ``contracts.ROI_HURDLE``.
     max_change : float or None
-        Maximum relative change of a cell versus current spend (0.30 = ±30%); ``None`` for no limit. Applies to
-        cells with current spend > 0; cells with no current spend are bounded by ``cell_rules`` only.
+        Maximum relative change of a cell versus current spend (0.30 = ±30%, default ``contracts.MAX_CHANGE``);
+        ``None`` for no limit (``inf`` means the same and is stored as ``None``). Applies to cells with current
+        spend > 0; cells with no current spend are bounded by ``cell_rules`` only.
     cell_rules, locked, unavailable : list
         Per-cell absolute bounds, cells held at current spend, cells that cannot be funded.
     mode : {"spend_all", "hurdle"}
@@ -110,14 +125,14 @@ class Policy(_Frozen):
     """
 
     budget: float | None = Field(default=None, gt=0)
-    budget_share_of_revenue: float = Field(default=0.12, gt=0, le=1)
+    budget_share_of_revenue: float = Field(default=BUDGET_SHARE_OF_REVENUE, gt=0, le=1)
     period_revenue: float | None = Field(default=None, gt=0)
-    objective_shares: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OBJECTIVE_SHARES))
+    objective_shares: dict[str, float] = Field(default_factory=lambda: dict(OBJECTIVE_SHARES))
     objective_tolerance: float = Field(default=0.0, ge=0, le=1)
-    region_shares: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REGION_SHARES))
+    region_shares: dict[str, float] = Field(default_factory=lambda: dict(REGION_SHARES))
     region_tolerance: float = Field(default=0.0, ge=0, le=1)
-    roi_hurdle: float = Field(default=1.5, ge=0)
-    max_change: float | None = Field(default=0.30, ge=0)
+    roi_hurdle: float = Field(default=ROI_HURDLE, ge=0)
+    max_change: float | None = Field(default=MAX_CHANGE, ge=0)
     cell_rules: tuple[CellRule, ...] = ()
     locked: tuple[CellRef, ...] = ()
     unavailable: tuple[CellRef, ...] = ()
@@ -127,10 +142,16 @@ class Policy(_Frozen):
     @field_validator("objective_shares")
     @classmethod
     def _objective_names(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = sorted(set(v) - set(DEFAULT_OBJECTIVE_SHARES))
+        bad = sorted(set(v) - set(OBJECTIVES))
         if bad:
-            raise ValueError(f"objective_shares keys must be among {list(DEFAULT_OBJECTIVE_SHARES)}; got {bad}")
+            raise ValueError(f"objective_shares keys must be among {list(OBJECTIVES)}; got {bad}")
         return v
+
+    @field_validator("max_change")
+    @classmethod
+    def _unlimited_is_none(cls, v: float | None) -> float | None:
+        # an infinite limit is no limit: one spelling, so equal rules compare (and fingerprint) equal
+        return None if v is not None and math.isinf(v) else v
 
     @model_validator(mode="after")
     def _validate_rules(self) -> Policy:
@@ -170,12 +191,14 @@ class Policy(_Frozen):
     def from_toml(cls, path: str | Path) -> Policy:
         """Read a policy from a TOML file; keys mirror the fields, tables for shares and risk.
 
+        Omitted keys take their defaults; ``max_change = inf`` means no limit. :meth:`to_toml` writes this format.
+
         Examples
         --------
         A file such as::
 
             budget = 1_200_000
-            roi_hurdle = 1.5
+            roi_hurdle = 2.0
             mode = "spend_all"
             [objective_shares]
             acquisition = 0.6
@@ -192,3 +215,47 @@ class Policy(_Frozen):
         with Path(path).open("rb") as fh:
             data = tomllib.load(fh)
         return cls.model_validate(data)
+
+    @classmethod
+    def from_toml_text(cls, text: str) -> Policy:
+        """Read a policy from TOML text, e.g. the output of :meth:`to_toml`.
+
+        Examples
+        --------
+        >>> policy = Policy(budget=1_000_000.0, mode="hurdle")
+        >>> Policy.from_toml_text(policy.to_toml()) == policy
+        True
+        """
+        return cls.model_validate(tomllib.loads(text))
+
+    def to_toml(self) -> str:
+        """The policy as TOML text that :meth:`from_toml_text` (or :meth:`from_toml`, once written) reads back equal.
+
+        Every field is written, defaults included, so the file states the whole rule set; fields that are
+        ``None`` are left out (they default to ``None``), except ``max_change = None``, written ``inf``.
+
+        Examples
+        --------
+        >>> print(Policy(budget=1_000_000.0).to_toml().splitlines()[0])
+        budget = 1000000.0
+        """
+        data = self.model_dump()
+        if data["max_change"] is None:
+            data["max_change"] = math.inf
+        return dump_toml(data)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the rules: SHA-256 of the canonical JSON of the fields (sorted keys), as hex.
+
+        Equal policies have equal fingerprints in every process and version of Python; any change of a field
+        changes it. The order of shares does not matter (as for ``==``); the order of cell rules and locks does.
+
+        Examples
+        --------
+        >>> Policy(budget=1.0).fingerprint() == Policy(budget=1).fingerprint()
+        True
+        """
+        # python-mode dump: JSON mode would write inf as null and so mix it up with None
+        payload = {"version": _FINGERPRINT_VERSION, "policy": self.model_dump()}
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -19,7 +19,7 @@ def test_two_cell_michaelis_menten_closed_form(method):
     root = np.sqrt(beta * half)
     expected = root * (budget + half.sum()) / root.sum() - half
     # an interior-point optimum is accurate to ~sqrt(objective tolerance) in spend; the objective to far better
-    np.testing.assert_allclose(plan.table["spend"], expected, rtol=1e-4 if method == "conic" else 1e-3)
+    np.testing.assert_allclose(plan.table["spend_period"], expected, rtol=1e-4 if method == "conic" else 1e-3)
     best = (beta * expected / (expected + half)).sum()
     assert plan.objective_value == pytest.approx(best, rel=1e-9 if method == "conic" else 2e-8)
     assert plan.status == "optimal"
@@ -34,7 +34,7 @@ def test_two_cell_exponential_closed_form(method):
     plan = allocate(curves, one_group_policy(budget), np.array([100.0, 100.0]), method=method)
     diff = lam[0] * np.log(beta[0] / beta[1])
     expected = [(budget + diff) / 2, (budget - diff) / 2]
-    np.testing.assert_allclose(plan.table["spend"], expected, rtol=1e-4 if method == "conic" else 1e-3)
+    np.testing.assert_allclose(plan.table["spend_period"], expected, rtol=1e-4 if method == "conic" else 1e-3)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -42,8 +42,8 @@ def test_kkt_equal_marginal_roi_of_unconstrained_cells(method):
     curves, current = mixed_world(draws=30, seed=1)
     policy = Policy(budget=current.sum(), objective_tolerance=0.5, region_tolerance=0.5, max_change=None)
     plan = Allocator(curves, current, method).allocate(policy)
-    funded = plan.table["spend"] > 1e-3 * current.mean()
-    mroi = plan.table.loc[funded, "marginal_roi"].to_numpy()
+    funded = plan.table["spend_period"] > 1e-3 * current.mean()
+    mroi = plan.table.loc[funded, "mroi"].to_numpy()
     # a wrong plan differs by percents; cut refinement stops at a 1e-8 objective gap (~1e-4 in spend)
     np.testing.assert_allclose(mroi, mroi.mean(), rtol=2e-3)
     budget_price = plan.shadow_prices.set_index("rule").loc["budget", "shadow_price"]
@@ -68,7 +68,7 @@ def test_three_cell_brute_force_grid():
     )
     budget = 120.0
     plan = allocate(curves, one_group_policy(budget), np.full(3, 40.0))
-    ours = _objective(curves, plan.table["spend"].to_numpy())
+    ours = _objective(curves, plan.table["spend_period"].to_numpy())
     grid = np.linspace(0, budget, 241)
     best = max(
         _objective(curves, np.array([a, b, budget - a - b]))
@@ -126,7 +126,7 @@ def test_resolve_after_budget_change_matches_fresh_build():
     allocator.allocate(Policy(budget=current.sum()))
     again = allocator.allocate(Policy(budget=1.1 * current.sum()))
     fresh = allocate(curves, Policy(budget=1.1 * current.sum()), current)
-    np.testing.assert_allclose(again.table["spend"], fresh.table["spend"], rtol=1e-3)
+    np.testing.assert_allclose(again.table["spend_period"], fresh.table["spend_period"], rtol=1e-3)
     assert again.objective_value == pytest.approx(fresh.objective_value, rel=1e-8)
     assert len(allocator._formulations) == 1
 
@@ -147,11 +147,14 @@ def test_table_totals_and_uplift(world):
     plan = allocate(curves, Policy(budget=current.sum()), current)
     t = plan.table
     assert list(t.columns[:3]) == ["region", "channel", "objective"]
-    assert (t["revenue_low"] <= t["revenue_mean"]).all() and (t["revenue_mean"] <= t["revenue_high"]).all()
+    assert (t["revenue_period_low"] <= t["revenue_period"]).all() and (
+        t["revenue_period"] <= t["revenue_period_high"]
+    ).all()
     np.testing.assert_allclose(plan.by_objective["share"], plan.by_objective["target_share"], atol=1e-6)
     np.testing.assert_allclose(plan.by_region["share"], plan.by_region["target_share"], atol=1e-6)
-    assert plan.uplift["low"] <= plan.uplift["mean"] <= plan.uplift["high"]
-    assert plan.uplift["mean"] >= -1e-6 * t["revenue_mean"].sum()  # current spend is feasible
+    up = plan.uplift
+    assert up["revenue_period_change_low"] <= up["revenue_period_change"] <= up["revenue_period_change_high"]
+    assert up["revenue_period_change"] >= -1e-6 * t["revenue_period"].sum()  # current spend is feasible
     assert isinstance(plan.shadow_prices, pd.DataFrame) and (plan.shadow_prices["description"] != "").all()
 
 
@@ -159,7 +162,7 @@ def test_table_totals_and_uplift(world):
 def test_hurdle_mode_returns_money_below_hurdle(method):
     curves = ResponseCurves.michaelis_menten(asia_cells(2), [[300.0, 120.0]], [[100.0, 100.0]])
     plan = allocate(curves, one_group_policy(1000.0, mode="hurdle", roi_hurdle=1.5), np.array([50.0, 50.0]), method)
-    spend = plan.table["spend"].to_numpy()
+    spend = plan.table["spend_period"].to_numpy()
     # unconstrained optimum: beta*K/(S+K)^2 = 1.5 → S = sqrt(beta*K/1.5) - K
     expected = np.maximum(np.sqrt(np.array([300.0, 120.0]) * 100 / 1.5) - 100, 0)
     rtol = 1e-5 if method == "conic" else 1e-3
@@ -188,7 +191,7 @@ def test_s_shaped_cell_flagged_below_activation():
     plan = allocate(curves, one_group_policy(60.0), np.array([30.0, 30.0]))
     row = plan.table.set_index("channel").loc["channel_0"]
     # activation of Hill(shape 3): argmax of revenue/spend at K*(a-1)^(1/a) = 100*2^(1/3) ≈ 126
-    assert row["spend"] > 0 and "below activation level: fund at ≥ 12" in row["flag_reason"]
+    assert row["spend_period"] > 0 and "below activation level: fund at ≥ 12" in row["flag_reason"]
 
 
 def test_locked_and_unavailable_cells(world):
@@ -205,8 +208,8 @@ def test_locked_and_unavailable_cells(world):
         region_tolerance=0.05,
     )
     plan = allocate(curves, policy, current)
-    assert plan.table["spend"][0] == pytest.approx(current[0], rel=1e-6)
-    assert plan.table["spend"][1] == pytest.approx(0.0, abs=1e-6 * current.sum())
+    assert plan.table["spend_period"][0] == pytest.approx(current[0], rel=1e-6)
+    assert plan.table["spend_period"][1] == pytest.approx(0.0, abs=1e-6 * current.sum())
 
 
 def test_cvar_trades_mean_for_tail():
@@ -220,8 +223,8 @@ def test_cvar_trades_mean_for_tail():
         total = np.sort(curves.revenue(spend).sum(axis=1))
         return total[: int(0.2 * total.size)].mean()
 
-    assert tail(risky.table["spend"].to_numpy()) >= tail(mean_plan.table["spend"].to_numpy()) - 1e-6
-    assert risky.table["revenue_mean"].sum() <= mean_plan.table["revenue_mean"].sum() + 1e-6
+    assert tail(risky.table["spend_period"].to_numpy()) >= tail(mean_plan.table["spend_period"].to_numpy()) - 1e-6
+    assert risky.table["revenue_period"].sum() <= mean_plan.table["revenue_period"].sum() + 1e-6
 
 
 # ---------------------------------------------------------------- infeasible policies

@@ -37,10 +37,10 @@ def test_cvar_solves_and_improves_the_tail(lam):
     risk = Risk(kind="cvar", lam=lam, alpha=0.1)
     risk_plan = allocate(curves, Policy(budget=budget, max_change=None, risk=risk), current)
     assert risk_plan.status in ("optimal", "optimal_inaccurate")
-    assert risk_plan.table["spend"].sum() == pytest.approx(budget, rel=1e-6)
+    assert risk_plan.table["spend_period"].sum() == pytest.approx(budget, rel=1e-6)
 
     def revenue(plan):
-        spend = plan.table["spend"].to_numpy()
+        spend = plan.table["spend_period"].to_numpy()
         return curves.revenue(spend).sum(axis=1)
 
     mean_rev, risk_rev = revenue(mean_plan), revenue(risk_plan)

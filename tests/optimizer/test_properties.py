@@ -1,10 +1,12 @@
-"""Property tests: the policy holds for random curves, budgets and bands."""
+"""Property tests: the policy holds for random curves, budgets and bands; an infeasible one is refused with reasons."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linprog
 
-from optimizer import Allocator, Policy, ResponseCurves
+from optimizer import Allocator, InfeasiblePolicyError, Policy, ResponseCurves
 from tests.optimizer.conftest import REGIONS
 
 CHANNELS = [("meta_ads", "acquisition"), ("email_crm", "retention"), ("youtube_video", "brand")]
@@ -21,6 +23,34 @@ def _curves(seed: int, draws: int = 8) -> tuple[ResponseCurves, np.ndarray]:
     return ResponseCurves.hill(CELLS, beta, half, shape), current
 
 
+def _feasible(current: np.ndarray, budget: float, obj_tol: float, reg_tol: float, slack: float) -> bool:
+    """Whether the property's rules admit a plan, by an LP written independently of the optimizer.
+
+    ``slack`` loosens (> 0) or tightens (< 0) every inequality (cell bounds, share bands) by that fraction;
+    equalities (the budget, shares without a band) stay exact.
+    """
+    ub_rows, ub_rhs, eq_rows, eq_rhs = [], [], [np.ones(len(CELLS))], [budget]
+    for position, share, tol in ((2, 1 / 3, obj_tol), (0, 0.25, reg_tol)):  # objectives in thirds, regions in quarters
+        for name in sorted({cell[position] for cell in CELLS}):
+            member = np.array([cell[position] == name for cell in CELLS], dtype=float)
+            if tol == 0:
+                eq_rows.append(member)
+                eq_rhs.append(share * budget)
+            else:
+                ub_rows += [member, -member]
+                ub_rhs += [(min(1.0, share + tol) + slack) * budget, -(max(0.0, share - tol) - slack) * budget]
+    res = linprog(
+        np.zeros(len(CELLS)),
+        A_ub=np.array(ub_rows) if ub_rows else None,
+        b_ub=np.array(ub_rhs) if ub_rhs else None,
+        A_eq=np.array(eq_rows),
+        b_eq=np.array(eq_rhs),
+        bounds=list(zip(0.5 * current * (1 - slack), 1.5 * current * (1 + slack), strict=True)),
+        method="highs",
+    )
+    return res.status == 0
+
+
 @SETTINGS
 @given(
     seed=st.integers(0, 10_000),
@@ -28,6 +58,8 @@ def _curves(seed: int, draws: int = 8) -> tuple[ResponseCurves, np.ndarray]:
     obj_tol=st.sampled_from([0.0, 0.02, 0.1]),
     reg_tol=st.sampled_from([0.0, 0.02, 0.1]),
 )
+@example(seed=0, budget_factor=1.0, obj_tol=0.1, reg_tol=0.1)  # feasible: the rules must hold
+@example(seed=0, budget_factor=1.2, obj_tol=0.0, reg_tol=0.0)  # infeasible: it must say which rules conflict
 def test_spend_all_sums_to_budget_and_rules_hold(seed, budget_factor, obj_tol, reg_tol):
     curves, current = _curves(seed)
     budget = budget_factor * current.sum()
@@ -39,11 +71,16 @@ def test_spend_all_sums_to_budget_and_rules_hold(seed, budget_factor, obj_tol, r
         objective_shares={"acquisition": 1 / 3, "retention": 1 / 3, "brand": 1 / 3},
         region_shares=dict.fromkeys(REGIONS, 0.25),
     )
-    try:
-        plan = Allocator(curves, current).allocate(policy)
-    except ValueError:  # an infeasible draw of bounds vs shares is allowed; it must say why
+    feasible = _feasible(current, budget, obj_tol, reg_tol, slack=-1e-6)
+    # a draw within numerical tolerance of the edge of feasibility proves nothing either way
+    assume(feasible == _feasible(current, budget, obj_tol, reg_tol, slack=1e-6))
+    event("feasible" if feasible else "infeasible")
+    if not feasible:
+        with pytest.raises(InfeasiblePolicyError, match=r"^infeasible policy: .*share"):
+            Allocator(curves, current).allocate(policy)
         return
-    spend = plan.table["spend"].to_numpy()
+    plan = Allocator(curves, current).allocate(policy)
+    spend = plan.table["spend_period"].to_numpy()
     assert abs(spend.sum() - budget) <= 1e-6 * budget
     assert np.all(spend >= 0.5 * current * (1 - 1e-6)) and np.all(spend <= 1.5 * current * (1 + 1e-6))
     for frame, tol in ((plan.by_objective, obj_tol), (plan.by_region, reg_tol)):
@@ -71,5 +108,5 @@ def test_identical_cells_get_identical_spend(beta, half, shape, n):
     policy = Policy(
         budget=100.0 * n, objective_shares={"acquisition": 1.0}, region_shares={"Asia": 1.0}, max_change=None
     )
-    spend = Allocator(curves, np.full(n, 100.0)).allocate(policy).table["spend"].to_numpy()
+    spend = Allocator(curves, np.full(n, 100.0)).allocate(policy).table["spend_period"].to_numpy()
     np.testing.assert_allclose(spend, spend.mean(), rtol=1e-4)
