@@ -6,7 +6,7 @@ given a model comparable to ours: geometric adstock (``l_max`` 8), logistic satu
 it has no trend term and no pooling across geos (every geo has its own adstock, saturation and effect parameters).
 
 Heavy imports (pymc, pymc-marketing, arviz) happen inside :func:`fit_pymc_marketing`, so importing this module is
-cheap and has no side effects.
+cheap and has no side effects. Its ROI table is scored like ours, with :func:`simulator.roi_recovery`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from contracts import check_panel, hdi, interval_label, validate_controls, validate_kpi, validate_spend
 
 VARIANT = "pymc-marketing"
 #: Mass of the ROI intervals (the same as our ``FittedMMM.roi`` default).
@@ -79,10 +81,11 @@ def fit_pymc_marketing(
         ``variant`` ("pymc-marketing"), ``nuts_sampler``, ``chains``, ``draws``, ``tune``, ``wall_s`` (model build,
         compilation, sampling and deterministics), ``min_ess_bulk``, ``min_ess_tail``, ``min_ess_per_s``
         (``min(bulk, tail) / wall_s`` over every element of every free random variable), ``max_rhat`` (NaN for one
-        chain), ``divergence_pct`` and ``roi_table``: a DataFrame with ``region``, ``channel``, ``spend``,
-        ``contribution_mean`` and ``roi_mean``, ``roi_hdi_low``, ``roi_hdi_high`` (90% HDI), one row per
-        (region, channel) with spend. Contributions are in revenue units: pymc-marketing's ``channel_contribution``
-        is on the scaled target, so it is multiplied back by the model's target scale.
+        chain), ``divergence_pct`` and ``roi_table``: a DataFrame with ``region``, ``channel``, ``spend_window``,
+        ``contribution`` (posterior mean over the window), ``roi`` (posterior mean), ``roi_low``, ``roi_high``
+        (90% HDI, ``attrs["interval"]``), one row per (region, channel) with spend, the columns of our
+        ``FittedMMM.roi()``. Contributions are in revenue units: pymc-marketing's ``channel_contribution`` is on the
+        scaled target, so it is multiplied back by the model's target scale.
 
     Raises
     ------
@@ -172,10 +175,8 @@ def wide_panel(
     channel_names, control_names : list of str
         The channel columns (those with any spend) and control columns of ``x``.
     spend_totals : pandas.DataFrame
-        ``region``, ``channel``, ``spend``: total spend of each (region, channel) with spend.
+        ``region``, ``channel``, ``spend_window``: total spend of each (region, channel) with spend.
     """
-    from contracts import check_panel, validate_controls, validate_kpi, validate_spend
-
     spend = validate_spend(spend)
     kpi = validate_kpi(kpi)
     controls = validate_controls(controls) if controls is not None else None
@@ -198,53 +199,8 @@ def wide_panel(
     x = x.reset_index()
     y = revenue.reindex(grid).reset_index(drop=True).rename(_TARGET).astype(float)
     totals = spend.groupby(["region", "channel"], as_index=False)["spend"].sum()
-    totals = totals[totals["spend"] > 0].reset_index(drop=True)
+    totals = totals[totals["spend"] > 0].rename(columns={"spend": "spend_window"}).reset_index(drop=True)
     return x, y, channel_names, control_names, totals
-
-
-def roi_recovery(roi_table: pd.DataFrame, truth_cells: pd.DataFrame) -> dict[str, float]:
-    """How well estimated ROIs recover the true ones.
-
-    Parameters
-    ----------
-    roi_table : pandas.DataFrame
-        ``region``, ``channel``, ``roi_mean``, ``roi_hdi_low``, ``roi_hdi_high`` (e.g. from
-        :func:`fit_pymc_marketing`).
-    truth_cells : pandas.DataFrame
-        ``region``, ``channel``, ``roi`` (e.g. ``simulate_world(...).truth.cells``). Only cells in both tables are
-        compared.
-
-    Returns
-    -------
-    dict
-        ``roi_hdi90_coverage``: share of cells whose true ROI lies in [roi_hdi_low, roi_hdi_high];
-        ``roi_median_abs_pct_error``: median of ``|roi_mean / roi - 1|`` in percent.
-
-    Examples
-    --------
-    >>> est = pd.DataFrame({"region": ["A"], "channel": ["tv"], "roi_mean": [1.5], "roi_hdi_low": [1.2],
-    ...                     "roi_hdi_high": [1.8]})
-    >>> roi_recovery(est, pd.DataFrame({"region": ["A"], "channel": ["tv"], "roi": [1.0]}))
-    {'roi_hdi90_coverage': 0.0, 'roi_median_abs_pct_error': 50.0}
-    """
-    for name, table, columns in (
-        ("roi_table", roi_table, ("region", "channel", "roi_mean", "roi_hdi_low", "roi_hdi_high")),
-        ("truth_cells", truth_cells, ("region", "channel", "roi")),
-    ):
-        missing = [c for c in columns if c not in table.columns]
-        if missing:
-            raise ValueError(f"{name} must have columns {list(columns)}; missing {missing}")
-    est = roi_table[["region", "channel", "roi_mean", "roi_hdi_low", "roi_hdi_high"]].merge(
-        truth_cells[["region", "channel", "roi"]], on=["region", "channel"], how="inner"
-    )
-    if est.empty:
-        raise ValueError("roi_table and truth_cells have no (region, channel) in common")
-    inside = (est["roi"] >= est["roi_hdi_low"]) & (est["roi"] <= est["roi_hdi_high"])
-    error = np.abs(est["roi_mean"] / est["roi"] - 1.0)
-    return {
-        "roi_hdi90_coverage": float(inside.mean()),
-        "roi_median_abs_pct_error": float(100.0 * np.median(error)),
-    }
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -289,20 +245,19 @@ def _convergence(idata, free_names: list[str]) -> dict[str, float]:
 
 
 def _roi_table(contribution, spend_totals: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """ROI per (region, channel): contribution (revenue units, summed over weeks) / spend; and its draws shaped
-    (chain, draw, cell)."""
-    from mmm.stats import hdi
-
+    """ROI per (region, channel): contribution (revenue units, summed over weeks) / spend_window; and its draws
+    shaped (chain, draw, cell)."""
     total = contribution.sum("date").transpose("chain", "draw", ...)
     rows = []
     draws = []
-    for region, channel, spend in spend_totals[["region", "channel", "spend"]].itertuples(index=False):
+    for region, channel, spend in spend_totals[["region", "channel", "spend_window"]].itertuples(index=False):
         cell = total.sel({_GEO: region, "channel": channel}).to_numpy()
-        rows.append({"region": region, "channel": channel, "spend": spend, "contribution_mean": cell.mean()})
+        rows.append({"region": region, "channel": channel, "spend_window": spend, "contribution": cell.mean()})
         draws.append(cell / spend)
     out = pd.DataFrame(rows)
     roi = np.stack(draws, axis=-1)
     flat = roi.reshape(-1, roi.shape[-1])
-    out["roi_mean"] = flat.mean(axis=0)
-    out["roi_hdi_low"], out["roi_hdi_high"] = hdi(flat, HDI_PROB)
+    out["roi"] = flat.mean(axis=0)
+    out["roi_low"], out["roi_high"] = hdi(flat, HDI_PROB)
+    out.attrs["interval"] = interval_label(HDI_PROB)
     return out, roi

@@ -62,7 +62,7 @@ def _simulate(args: argparse.Namespace, console: Console) -> int:
         table.add_column(region, justify="right")
     for channel, group in cells.groupby("channel", sort=False):
         by_region = group.set_index("region")
-        values = [f"{by_region.at[r, 'roi']:.2f}{'*' if by_region.at[r, 'below_hurdle'] else ' '}" for r in regions]
+        values = [f"{by_region.at[r, 'roi']:.2f}{'*' if by_region.at[r, 'roi_below_hurdle'] else ' '}" for r in regions]
         table.add_row(channel, group["objective"].iloc[0], *values)
     console.print(table)
 
@@ -70,7 +70,7 @@ def _simulate(args: argparse.Namespace, console: Console) -> int:
     revenue_total = world.kpi["revenue"].sum()
     console.print(
         f"Spend {spend_total:,.0f} over {args.weeks} weeks = {spend_total / revenue_total:.1%} of revenue "
-        f"{revenue_total:,.0f}; {int(cells['below_hurdle'].sum())} of {len(cells)} cells below ROI {hurdle}."
+        f"{revenue_total:,.0f}; {int(cells['roi_below_hurdle'].sum())} of {len(cells)} cells below ROI {hurdle}."
     )
     meta = world.truth.meta["journeys"]
     console.print(

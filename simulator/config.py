@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Region → share of revenue and of marketing budget.
-REGION_SHARES: dict[str, float] = {"Asia": 0.35, "Europe": 0.25, "North America": 0.20, "Other": 0.20}
-OBJECTIVE_SHARES: dict[str, float] = {"acquisition": 0.60, "retention": 0.30, "brand": 0.10}
+from contracts import OBJECTIVES, REGION_SHARES
 
 
 @dataclass(frozen=True)
@@ -95,6 +93,12 @@ class WorldConfig:
         A journey spans at most this many days from its first touch.
     n_lift_tests
         Number of geo lift tests run during the window.
+    regions
+        Region → share of revenue and of marketing budget (default: the growth plan's split,
+        ``contracts.REGION_SHARES``).
+    channels
+        Channel → :class:`ChannelDesign` (default :data:`CHANNELS`); budgets split by objective as
+        ``contracts.OBJECTIVE_SHARES``.
     """
 
     start: str = "2024-01-01"
@@ -119,7 +123,5 @@ class WorldConfig:
         if self.noise_sd < 0:
             raise ValueError(f"noise_sd must be >= 0, got {self.noise_sd}")
         for name, design in self.channels.items():
-            if design.objective not in OBJECTIVE_SHARES:
-                raise ValueError(
-                    f"channel {name!r}: objective {design.objective!r} is not one of {list(OBJECTIVE_SHARES)}"
-                )
+            if design.objective not in OBJECTIVES:
+                raise ValueError(f"channel {name!r}: objective {design.objective!r} is not one of {list(OBJECTIVES)}")

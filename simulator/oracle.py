@@ -30,12 +30,16 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from contracts import interval_label
+
 #: The media-mix model's default ROI prior (mmm.MMMSpec): LogNormal(log 1.5, 0.8).
 PRIOR_MEDIAN, PRIOR_LOG_SD = 1.5, 0.8
 #: The simulator's lognormal spread of a cell's ROI around its channel's typical value (WorldConfig.roi_spread);
 #: ROI_OVERRIDES make tiktok_shop's and kol_affiliate's actual spread larger (~0.35).
 SIMULATOR_REGION_SPREAD = 0.12
 WEEKS_PER_YEAR = 52.1775
+#: The oracle's ROI intervals: central (equal-tailed) 90% posterior intervals.
+INTERVAL = interval_label(0.9, "equal-tailed")
 
 
 def regression_cov(X: np.ndarray, noise_sd: float | np.ndarray, n_first: int) -> np.ndarray:
@@ -158,24 +162,27 @@ class OraclePosterior:
 
     Attributes
     ----------
-    roi_mean : numpy.ndarray
+    roi : numpy.ndarray
         Posterior mean of ROI per cell.
     roi_low, roi_high : numpy.ndarray
-        Central 90% posterior interval of ROI per cell.
+        Bounds of the central 90% posterior interval of ROI per cell (:attr:`interval`).
     log_roi_sd : numpy.ndarray
         Posterior sd of log ROI per cell.
-    roi_mean_se : numpy.ndarray
-        Monte Carlo standard error of ``roi_mean`` (spread of the independent chains' means).
+    roi_mcse : numpy.ndarray
+        Monte Carlo standard error of ``roi`` (spread of the independent chains' means).
     acceptance : float
         Mean acceptance rate of the Hamiltonian Monte Carlo proposals.
+    interval : str
+        The kind and mass of ``roi_low``/``roi_high``: ``"90% equal-tailed"``.
     """
 
-    roi_mean: np.ndarray
+    roi: np.ndarray
     roi_low: np.ndarray
     roi_high: np.ndarray
     log_roi_sd: np.ndarray
-    roi_mean_se: np.ndarray
+    roi_mcse: np.ndarray
     acceptance: float
+    interval: str = INTERVAL
 
 
 def exact_posterior(
@@ -196,7 +203,7 @@ def exact_posterior(
     Carlo with a Metropolis correction: ``chains`` independent chains run side by side, in coordinates whitened by
     the Laplace approximation at the posterior mode (so one step size fits every direction), started from that
     approximation, with a random step size and a path of about a quarter period per proposal. The first third of
-    the draws is discarded. :attr:`OraclePosterior.roi_mean_se` gives the Monte Carlo error from the spread of the
+    the draws is discarded. :attr:`OraclePosterior.roi_mcse` gives the Monte Carlo error from the spread of the
     chains' means.
     """
     log_true = np.log(np.asarray(true_roi, dtype=float))
@@ -240,11 +247,11 @@ def exact_posterior(
     flat = theta.reshape(-1, theta.shape[-1])
     low, high = np.quantile(flat, [0.05, 0.95], axis=0)
     return OraclePosterior(
-        roi_mean=roi.mean(axis=(0, 1)),
+        roi=roi.mean(axis=(0, 1)),
         roi_low=np.exp(low),
         roi_high=np.exp(high),
         log_roi_sd=flat.std(axis=0),
-        roi_mean_se=roi.mean(axis=1).std(axis=0, ddof=1) / np.sqrt(chains),
+        roi_mcse=roi.mean(axis=1).std(axis=0, ddof=1) / np.sqrt(chains),
         acceptance=float(np.mean(accepted)),
     )
 
@@ -331,7 +338,7 @@ def expected_error(
         post = oracle_posterior(
             info, ratio, prior_median=prior_median, prior_log_sd=prior_log_sd, tau=tau, draws=draws, seed=i
         )
-        errors.append(np.median(np.abs(post.roi_mean / truth - 1.0)))
+        errors.append(np.median(np.abs(post.roi / truth - 1.0)))
         inside.append(((truth >= post.roi_low) & (truth <= post.roi_high)).mean())
         sds.append(np.median(post.log_roi_sd))
         acceptance.append(post.acceptance)
@@ -359,18 +366,21 @@ def realised_error(
     an analyst who knew every true curve would have reported on exactly these data.
 
     Returns the summary (median absolute % error of posterior-mean ROI, 90% interval coverage, Monte Carlo se) and
-    per-cell rows (``region``, ``channel``, ``roi``, ``roi_mean``, ``roi_low``, ``roi_high``, ``error``).
+    per-cell rows: ``region``, ``channel``, ``roi_true``, ``roi`` (posterior mean), ``roi_low``, ``roi_high``
+    (``attrs["interval"]``: ``"90% equal-tailed"``) and ``error`` (``roi / roi_true - 1``). The rows score like any
+    estimate: ``simulator.roi_recovery(cells, world.truth.cells)``.
     """
     post = oracle_posterior(info, prior_median=prior_median, prior_log_sd=prior_log_sd, tau=tau, draws=draws)
     truth = info.cells["roi"].to_numpy()
-    cells = info.cells[["region", "channel", "roi"]].assign(
-        roi_mean=post.roi_mean, roi_low=post.roi_low, roi_high=post.roi_high
+    cells = info.cells[["region", "channel"]].assign(
+        roi_true=truth, roi=post.roi, roi_low=post.roi_low, roi_high=post.roi_high
     )
-    cells["error"] = cells["roi_mean"] / cells["roi"] - 1.0
+    cells["error"] = cells["roi"] / cells["roi_true"] - 1.0
+    cells.attrs["interval"] = post.interval
     summary = {
         "median_abs_pct_error": 100 * float(np.median(np.abs(cells["error"]))),
         "interval90_coverage": float(((truth >= post.roi_low) & (truth <= post.roi_high)).mean()),
-        "monte_carlo_se": 100 * float(np.median(post.roi_mean_se / truth)),
+        "monte_carlo_se": 100 * float(np.median(post.roi_mcse / truth)),
         "acceptance": post.acceptance,
     }
     return summary, cells

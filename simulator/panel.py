@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulator.config import OBJECTIVE_SHARES, ROI_OVERRIDES, WorldConfig
+from contracts import OBJECTIVE_SHARES
+from simulator.config import ROI_OVERRIDES, WorldConfig
 from simulator.media import demand_index, flighting, geometric_adstock, hill, hill_derivative
 
 
@@ -79,7 +80,7 @@ def simulate_panel(config: WorldConfig, rngs: dict[str, np.random.Generator], we
     noise = rngs["noise"].normal(0.0, config.noise_sd, (weeks, n_r)) * level
     revenue = np.round(baseline + media + noise, 2)
     lift = _measure_lift(lift, spend, planned, beta, alpha, half_saturation, shape, config.l_max)
-    se, measured = _measurement(lift["revenue_delta_true"].to_numpy(), rngs["lift"])
+    se, measured = _measurement(lift["revenue_delta_true"].to_numpy(dtype=float), rngs["lift"])
     lift = lift.assign(revenue_delta=measured, revenue_delta_se=se)
     params = pd.DataFrame({"region": regions, "level": level, "trend_per_year": trend, "promo_effect": promo_effect})
     return Panel(

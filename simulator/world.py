@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from contracts import PERIOD_WEEKS, ROI_HURDLE, Dataset, ResponseCurves, write_table
 from simulator.config import WorldConfig
 from simulator.journeys import (
     Q_PER_ROI,
@@ -21,19 +22,11 @@ from simulator.journeys import (
 )
 from simulator.media import geometric_adstock
 from simulator.panel import Panel, marginal_roi, simulate_panel
+from simulator.tables import TABLE_FILES, DatasetTables
 
-ROI_HURDLE = 1.5
-#: File written for each table by :meth:`World.save` (events are large, so compressed).
-TABLE_FILES = {
-    "events": "events.csv.gz",
-    "paths": "paths.csv",
-    "spend": "spend.csv",
-    "kpi": "kpi.csv",
-    "controls": "controls.csv",
-    "channels": "channels.csv",
-    "lift_tests": "lift_tests.csv",
-}
 _STREAMS = ("params", "demand", "spend", "noise", "journeys", "lift")
+#: The paths contract reads counts as numbers (float); the simulator's are whole and are written as integers.
+_COUNT_COLUMNS = {"paths": ("total_conversions", "total_null")}
 
 
 @dataclass(frozen=True)
@@ -43,12 +36,13 @@ class Truth:
     Attributes
     ----------
     cells
-        One row per (region, channel): ``objective``, ``adstock_alpha``, ``l_max``, ``half_saturation`` (weekly
-        spend units), ``hill_shape``, ``beta`` (maximum weekly contribution), ``spend`` and ``contribution``
-        (window totals), ``roi`` (= contribution / spend), ``mroi`` (marginal ROI at the observed spend) and
-        ``below_hurdle``.
+        One row per (region, channel): ``objective``, ``adstock_alpha``, ``l_max``, ``half_saturation_weekly``
+        (in weekly spend), ``hill_shape``, ``beta_weekly`` (maximum weekly contribution), ``spend_window`` and
+        ``contribution_window`` (totals over the data window), ``roi`` (= contribution_window / spend_window),
+        ``mroi`` (marginal ROI at the observed spend) and ``roi_below_hurdle`` (``roi`` < ``meta["roi_hurdle"]``).
     weekly
-        One row per (week, region, channel): ``spend``, ``adstock`` and the true ``contribution``.
+        One row per (week, region, channel): ``spend_weekly``, ``adstock`` (adstocked weekly spend) and the true
+        weekly ``contribution``.
     baseline
         One row per (week, region): ``baseline`` revenue (trend × seasonality × promotions), ``media``
         (sum of contributions) and ``noise``; ``kpi.revenue = baseline + media + noise`` exactly.
@@ -60,7 +54,7 @@ class Truth:
         ``planned_spend`` the test replaced (the observed spend in the window is the test's spend). The true delta
         counts revenue inside the test's weeks only, as an experiment would measure it.
     meta
-        Seed, window, noise level, journey model constants and counts.
+        Seed, window, ROI hurdle, noise level, journey model constants and counts.
     """
 
     cells: pd.DataFrame
@@ -75,35 +69,60 @@ class Truth:
         cols = ["users_touched", "incremental_conversions", "incremental_revenue"]
         return self.journeys.groupby("channel", sort=False, as_index=False)[cols].sum()
 
-    def response_curves(self, period_weeks: int = 13):
+    def response_curves(self, period_weeks: int = PERIOD_WEEKS, currency: str | None = None) -> ResponseCurves:
         """The true response curves over a planning period of ``period_weeks``, as one posterior "draw".
 
         With the same spend every week, normalised adstock equals that weekly spend once ``l_max`` weeks have
-        passed, so the steady-state revenue of period spend ``S`` is ``P·beta·hill(S/P; K, s)``, which is a Hill
-        curve in ``S`` with ``beta_period = P·beta`` and ``half_saturation_period = P·K`` (P = ``period_weeks``).
+        passed, so the steady-state revenue of period spend ``S`` is ``P·beta_weekly·hill(S/P; K, s)``, which is a
+        Hill curve in ``S`` with ``beta = P·beta_weekly`` and ``half_saturation = P·half_saturation_weekly``
+        (P = ``period_weeks``, K = ``half_saturation_weekly``, s = ``hill_shape``).
+
+        Parameters
+        ----------
+        period_weeks : int
+            Length of the planning period in weeks (13 = a quarter); recorded on the curves.
+        currency : str, optional
+            Currency of spend and revenue, recorded on the curves (the simulator's tables do not say).
 
         Returns
         -------
-        optimizer.ResponseCurves
+        contracts.ResponseCurves
             One draw, one cell per (region, channel); the oracle input for the optimizer.
-        """
-        from optimizer import ResponseCurves
 
-        if period_weeks < 1:
-            raise ValueError(f"period_weeks must be >= 1, got {period_weeks}")
+        Examples
+        --------
+        >>> from simulator import simulate_world
+        >>> curves = simulate_world(seed=7, weeks=52, n_users=500).truth.response_curves(13, currency="EUR")
+        >>> (curves.n_draws, curves.n_cells, curves.period_weeks, curves.currency)
+        (1, 44, 13, 'EUR')
+        """
+        _check_period_weeks(period_weeks)
         cells = self.cells
         return ResponseCurves.hill(
             cells[["region", "channel", "objective"]],
-            beta=(period_weeks * cells["beta"].to_numpy())[None, :],
-            half_saturation=(period_weeks * cells["half_saturation"].to_numpy())[None, :],
+            beta=(period_weeks * cells["beta_weekly"].to_numpy())[None, :],
+            half_saturation=(period_weeks * cells["half_saturation_weekly"].to_numpy())[None, :],
             shape=cells["hill_shape"].to_numpy()[None, :],
+            period_weeks=period_weeks,
+            currency=currency,
         )
 
-    def period_spend(self, period_weeks: int = 13) -> pd.DataFrame:
-        """Average spend per planning period of ``period_weeks`` per cell: the "current spend" to plan from."""
-        weeks = self.meta["weeks"]
+    def average_period_spend(self, period_weeks: int = PERIOD_WEEKS) -> pd.DataFrame:
+        """Each cell's **average** spend per planning period over the whole data window.
+
+        ``spend_period = spend_window × period_weeks / weeks``. This is *not* "current spend": that is what a cell
+        spent over the **last** ``period_weeks`` weeks of the data (:func:`contracts.period_spend`), which differs
+        from the window average wherever spend trends, flights or was moved by a lift test. The average is the
+        spend level of the window the truth's ``roi`` is measured over.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``region``, ``channel``, ``objective``, ``spend_period``; one row per cell.
+        """
+        _check_period_weeks(period_weeks)
         out = self.cells[["region", "channel", "objective"]].copy()
-        out["spend"] = self.cells["spend"].to_numpy() * period_weeks / weeks
+        out["spend_period"] = self.cells["spend_window"].to_numpy() * period_weeks / self.meta["weeks"]
         return out
 
     def to_json(self) -> str:
@@ -128,32 +147,41 @@ class Truth:
         return json.dumps(payload, indent=1, sort_keys=False, allow_nan=False) + "\n"
 
 
-@dataclass(frozen=True)
-class World:
-    """A simulated company: the tables of DESIGN.md plus :class:`Truth`."""
+@dataclass(frozen=True, eq=False)
+class World(DatasetTables):
+    """A simulated company: the tables of DESIGN.md as one :class:`contracts.Dataset` plus their :class:`Truth`.
 
-    events: pd.DataFrame
-    paths: pd.DataFrame
-    spend: pd.DataFrame
-    kpi: pd.DataFrame
-    controls: pd.DataFrame
-    lift_tests: pd.DataFrame
-    channels: pd.DataFrame
+    Attributes
+    ----------
+    data : contracts.Dataset
+        The tables a real company would have (no truth), validated once when the world was made. ``world.spend``,
+        ``world.kpi``, ... are read-only shortcuts to ``world.data.spend``, ... A world simulated without lift tests
+        (``n_lift_tests=0``) has ``lift_tests=None``, as a dataset without them does.
+    truth : Truth
+        What a model should recover.
+    seed : int
+        The seed the world was simulated with.
+    config : WorldConfig
+        The design it was simulated from.
+    """
+
+    data: Dataset
     truth: Truth
     seed: int
     config: WorldConfig
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The data tables by contract name (what a real company would have; no truth)."""
-        return {name: getattr(self, name) for name in TABLE_FILES}
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, Dataset):
+            raise TypeError(f"World.data must be a contracts.Dataset; got {type(self.data).__name__}")
 
     def save(self, directory: str | Path) -> list[Path]:
         """Write every table (CSV, events gzip-compressed) and ``truth.json``; same world → same bytes."""
-        from contracts import write_table
-
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        written = [write_table(df, directory / TABLE_FILES[name]) for name, df in self.tables().items()]
+        written = []
+        for name, table in self.data.tables().items():
+            counts = {c: "int64" for c in _COUNT_COLUMNS.get(name, ())}
+            written.append(write_table(table.astype(counts), directory / TABLE_FILES[name]))
         truth_path = directory / "truth.json"
         truth_path.write_text(self.truth.to_json())
         return [*written, truth_path]
@@ -175,12 +203,16 @@ def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = Non
     Returns
     -------
     World
+        Its tables validated once, as ``world.data`` (a :class:`contracts.Dataset`), and its truth.
 
     Examples
     --------
     >>> world = simulate_world(seed=7, weeks=52, n_users=2_000)
-    >>> sorted(world.truth.cells.columns)[:3]
-    ['adstock_alpha', 'below_hurdle', 'beta']
+    >>> world.data.names()
+    ['events', 'paths', 'spend', 'kpi', 'controls', 'channels', 'lift_tests']
+    >>> cell = world.truth.cells.set_index(["region", "channel"]).loc[("Asia", "meta_ads")]
+    >>> bool(cell["roi"] == cell["contribution_window"] / cell["spend_window"])
+    True
     """
     if weeks < 8:
         raise ValueError(f"weeks must be >= 8 (two months of data), got {weeks}")
@@ -207,7 +239,10 @@ def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = Non
             "roi_hurdle": ROI_HURDLE,
             "l_max": config.l_max,
             "adstock": "geometric, normalised weights alpha**l / sum(alpha**j), l < l_max; zero spend before start",
-            "saturation": "hill: x**s / (x**s + K**s) on adstocked weekly spend; contribution = beta * hill",
+            "saturation": (
+                "hill: x**s / (x**s + K**s) on adstocked weekly spend x, K = half_saturation_weekly, s = hill_shape; "
+                "weekly contribution = beta_weekly * hill"
+            ),
             "noise_sd_share_of_level": config.noise_sd,
             "baseline_params": _records(panel.baseline_params),
             "journeys": {
@@ -223,32 +258,32 @@ def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = Non
             },
         },
     )
-    return World(
-        events=events_table(journeys, regions, channels, panel.weeks[0]),
-        paths=paths_table(journeys, regions, channels),
-        spend=_long(panel.weeks, regions, channels, panel.spend, "spend"),
-        kpi=pd.DataFrame(
+    tables = {
+        "events": events_table(journeys, regions, channels, panel.weeks[0]),
+        "paths": paths_table(journeys, regions, channels),
+        "spend": _long(panel.weeks, regions, channels, panel.spend, "spend"),
+        "kpi": pd.DataFrame(
             {
                 "week": np.repeat(panel.weeks, len(regions)),
                 "region": np.tile(regions, weeks),
                 "revenue": panel.revenue.reshape(-1),
             }
         ),
-        controls=pd.DataFrame(
+        "controls": pd.DataFrame(
             {
                 "week": np.repeat(panel.weeks, len(regions)),
                 "region": np.tile(regions, weeks),
                 "promo_depth": panel.promo_depth.reshape(-1),
             }
         ),
-        lift_tests=panel.lift_tests[
+        "channels": pd.DataFrame({"channel": channels, "objective": [config.channels[c].objective for c in channels]}),
+        "lift_tests": panel.lift_tests[
             ["region", "channel", "start", "end", "spend_delta", "revenue_delta", "revenue_delta_se"]
         ].reset_index(drop=True),
-        channels=pd.DataFrame({"channel": channels, "objective": [config.channels[c].objective for c in channels]}),
-        truth=truth,
-        seed=seed,
-        config=config,
-    )
+    }
+    # An empty table breaks its contract: a world without lift tests has no lift_tests table, as a dataset would.
+    data = Dataset(**{name: table for name, table in tables.items() if len(table)})
+    return World(data=data, truth=truth, seed=seed, config=config)
 
 
 def _cell_truth(panel: Panel, config: WorldConfig) -> pd.DataFrame:
@@ -267,14 +302,14 @@ def _cell_truth(panel: Panel, config: WorldConfig) -> pd.DataFrame:
                     "objective": config.channels[channel].objective,
                     "adstock_alpha": panel.alpha[r, k],
                     "l_max": config.l_max,
-                    "half_saturation": panel.half_saturation[r, k],
+                    "half_saturation_weekly": panel.half_saturation[r, k],
                     "hill_shape": panel.shape[r, k],
-                    "beta": panel.beta[r, k],
-                    "spend": spend_total[r, k],
-                    "contribution": contribution_total[r, k],
+                    "beta_weekly": panel.beta[r, k],
+                    "spend_window": spend_total[r, k],
+                    "contribution_window": contribution_total[r, k],
                     "roi": roi[r, k],
                     "mroi": mroi[r, k],
-                    "below_hurdle": bool(roi[r, k] < ROI_HURDLE),
+                    "roi_below_hurdle": bool(roi[r, k] < ROI_HURDLE),
                 }
             )
     return pd.DataFrame(rows)
@@ -283,7 +318,7 @@ def _cell_truth(panel: Panel, config: WorldConfig) -> pd.DataFrame:
 def _weekly_truth(panel: Panel, config: WorldConfig) -> pd.DataFrame:
     regions, channels = list(panel.regions), list(panel.channels)
     adstock = geometric_adstock(panel.spend, panel.alpha, config.l_max)
-    out = _long(panel.weeks, regions, channels, panel.spend, "spend")
+    out = _long(panel.weeks, regions, channels, panel.spend, "spend_weekly")
     out["adstock"] = adstock.reshape(-1)
     out["contribution"] = panel.contributions().reshape(-1)
     return out
@@ -330,3 +365,8 @@ def _num(value: Any) -> Any:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _num(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _check_period_weeks(period_weeks: int) -> None:
+    if isinstance(period_weeks, bool) or not isinstance(period_weeks, (int, np.integer)) or period_weeks < 1:
+        raise ValueError(f"period_weeks must be an integer >= 1; got {period_weeks!r}")

@@ -1,34 +1,19 @@
-"""The reference-data loaders (benchmarks/mmm_reference.py) and the peer helpers (benchmarks/mmm_peers.py).
+"""The reference-data loaders (:mod:`simulator.reference`), ROI-recovery scoring (:mod:`simulator.scoring`) and
+the peer helpers of the benchmark (benchmarks/mmm_peers.py).
 
-No MCMC here: the loaders must give tables that pass our contracts and ``prepare_data``, with the values of the
-source files; ``roi_recovery`` is checked on a hand-computed case.
+No MCMC here: the loaders must give a validated :class:`contracts.Dataset` that ``prepare_data`` accepts, with the
+values of the source files; ``roi_recovery`` is checked on hand-computed cases.
 """
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import contracts
+from contracts import ContractError, Dataset
 from mmm.data import prepare_data
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    # benchmarks/ is not a package: load the file by path (registered, so dataclasses and pickling can find it).
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = _load("mmm_reference")
-peers = _load("mmm_peers")
+from simulator import reference as ref
+from simulator import roi_recovery, simulate_world
+from simulator.reference import ReferenceData
 
 needs_data = pytest.mark.skipif(
     not (ref.PYMC_EXAMPLE_CSV.exists() and ref.MERIDIAN_GEO_CSV.exists()),
@@ -46,12 +31,11 @@ def meridian():
     return ref.load_meridian_geo()
 
 
-def _passes_contracts(data):
-    contracts.validate_spend(data.spend)
-    contracts.validate_kpi(data.kpi)
-    contracts.validate_controls(data.controls)
-    contracts.validate_channels(data.channels)
-    return prepare_data(data.spend, data.kpi, channels=data.channels, controls=data.controls)
+def _passes_contracts(reference: ReferenceData):
+    assert isinstance(reference.data, Dataset)
+    assert reference.data.names() == ["spend", "kpi", "controls", "channels"]
+    assert reference.spend is reference.data.spend  # the shortcuts are the validated tables, not copies
+    return prepare_data(reference.data)
 
 
 def _value(table: pd.DataFrame, column: str, **keys) -> float:
@@ -104,6 +88,7 @@ def test_pymc_example_spend_scale_multiplies_spend_and_divides_true_roi(pymc_exa
     pd.testing.assert_frame_equal(scaled.kpi, pymc_example.kpi)
     truth, scaled_truth = ref.pymc_example_truth(), ref.pymc_example_truth(spend_scale=1000.0)
     np.testing.assert_allclose(scaled_truth["roi"], truth["roi"] / 1000)
+    np.testing.assert_allclose(scaled_truth["contribution_window"], truth["contribution_window"])
     with pytest.raises(ValueError, match="spend_scale"):
         ref.load_pymc_example(spend_scale=0.0)
 
@@ -119,10 +104,12 @@ def test_pymc_example_truth_accounts_for_the_media_part_of_y(pymc_example):
     seasonality = 0.5 * (-np.sin(4 * np.pi * day / 365.5) + np.cos(2 * np.pi * day / 365.5))
     base = 1000.0 * (2.0 + trend + seasonality + 1.5 * raw["event_1"] + 2.5 * raw["event_2"])
     media = raw["y"].sum() - base.sum()
-    assert truth["contribution"].sum() == pytest.approx(media, abs=4 * 250 * np.sqrt(n))
+    assert truth["contribution_window"].sum() == pytest.approx(media, abs=4 * 250 * np.sqrt(n))
     assert truth["contribution_share"].sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(truth["roi"], truth["contribution"] / truth["spend"])
-    assert truth["spend"].tolist() == pytest.approx(pymc_example.spend.groupby("channel")["spend"].sum().tolist())
+    np.testing.assert_allclose(truth["roi"], truth["contribution_window"] / truth["spend_window"])
+    spend_window = pymc_example.spend.groupby("channel")["spend"].sum()
+    assert truth["spend_window"].tolist() == pytest.approx(spend_window.tolist())
+    assert truth["beta_weekly"].tolist() == [3000.0, 2000.0]
 
 
 def test_dates_are_moved_to_their_monday(tmp_path):
@@ -139,7 +126,23 @@ def test_dates_are_moved_to_their_monday(tmp_path):
     ).to_csv(csv, index=False)
     data = ref.load_pymc_example(csv)
     assert data.kpi["week"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-08", "2024-01-15"]
-    contracts.validate_kpi(data.kpi)
+    assert data.spend.loc[data.spend["channel"] == "x2", "spend"].tolist() == [0.0, 0.5, 0.0]
+
+
+def test_a_file_that_breaks_a_contract_is_refused_when_loaded(tmp_path):
+    csv = tmp_path / "example.csv"
+    pd.DataFrame(
+        {
+            "date_week": ["2024-01-01", "2024-01-08"],
+            "y": [10.0, 11.0],
+            "x1": [1.0, -2.0],  # negative spend
+            "x2": [0.0, 0.5],
+            "event_1": [0, 1],
+            "event_2": [0, 0],
+        }
+    ).to_csv(csv, index=False)
+    with pytest.raises(ContractError, match="spend"):
+        ref.load_pymc_example(csv)
 
 
 def test_two_dates_in_one_week_are_refused(tmp_path):
@@ -214,81 +217,59 @@ def test_meridian_max_geos_must_be_a_positive_integer(bad):
         ref.load_meridian_geo(max_geos=bad)
 
 
-# ---------------------------------------------------------------------------------------------------- peers
+# ------------------------------------------------------------------------------------------------- scoring
+
+
+def _estimates(**columns) -> pd.DataFrame:
+    return pd.DataFrame(columns)
 
 
 def test_roi_recovery_hand_computed():
-    estimates = pd.DataFrame(
-        {
-            "region": ["A", "A", "B"],
-            "channel": ["tv", "search", "tv"],
-            "roi_mean": [1.2, 2.7, 0.5],
-            "roi_hdi_low": [0.8, 2.0, 0.4],
-            "roi_hdi_high": [1.5, 2.5, 0.9],
-        }
+    estimates = _estimates(
+        region=["A", "A", "B"],
+        channel=["tv", "search", "tv"],
+        roi=[1.2, 2.7, 0.5],
+        roi_low=[0.8, 2.0, 0.4],
+        roi_high=[1.5, 2.5, 0.9],
     )
     truth = pd.DataFrame(
         {"region": ["A", "A", "B", "B"], "channel": ["tv", "search", "tv", "search"], "roi": [1.0, 3.0, 1.0, 9.9]}
     )
     # inside: A/tv only (3.0 > 2.5, 1.0 > 0.9); errors 20%, 10%, 50%; B/search has no estimate and is ignored
-    result = peers.roi_recovery(estimates, truth)
+    result = roi_recovery(estimates, truth)
     assert result == {"roi_hdi90_coverage": pytest.approx(1 / 3), "roi_median_abs_pct_error": pytest.approx(20.0)}
 
 
 def test_roi_recovery_counts_interval_ends_as_inside():
-    estimates = pd.DataFrame(
-        {"region": ["A"], "channel": ["tv"], "roi_mean": [2.0], "roi_hdi_low": [1.0], "roi_hdi_high": [2.0]}
-    )
+    estimates = _estimates(region=["A"], channel=["tv"], roi=[2.0], roi_low=[1.0], roi_high=[2.0])
     truth = pd.DataFrame({"region": ["A"], "channel": ["tv"], "roi": [2.0]})
-    assert peers.roi_recovery(estimates, truth) == {"roi_hdi90_coverage": 1.0, "roi_median_abs_pct_error": 0.0}
+    assert roi_recovery(estimates, truth) == {"roi_hdi90_coverage": 1.0, "roi_median_abs_pct_error": 0.0}
 
 
 def test_roi_recovery_refuses_tables_that_do_not_meet():
-    estimates = pd.DataFrame(
-        {"region": ["A"], "channel": ["tv"], "roi_mean": [1.0], "roi_hdi_low": [0.5], "roi_hdi_high": [1.5]}
-    )
-    with pytest.raises(ValueError, match="no \\(region, channel\\) in common"):
-        peers.roi_recovery(estimates, pd.DataFrame({"region": ["B"], "channel": ["tv"], "roi": [1.0]}))
-    with pytest.raises(ValueError, match="missing \\['roi'\\]"):
-        peers.roi_recovery(estimates, pd.DataFrame({"region": ["A"], "channel": ["tv"]}))
+    estimates = _estimates(region=["A"], channel=["tv"], roi=[1.0], roi_low=[0.5], roi_high=[1.5])
+    no_common = r"no \(region, channel\) in common; estimates has A/tv, truth_cells has B/tv"
+    with pytest.raises(ValueError, match=no_common):
+        roi_recovery(estimates, pd.DataFrame({"region": ["B"], "channel": ["tv"], "roi": [1.0]}))
+    with pytest.raises(ValueError, match=r"truth_cells must have columns .* missing \['roi'\]"):
+        roi_recovery(estimates, pd.DataFrame({"region": ["A"], "channel": ["tv"]}))
+    twice = pd.concat([estimates, estimates])
+    with pytest.raises(ValueError, match=r"one row per \(region, channel\); repeated: \[\('A', 'tv'\)"):
+        roi_recovery(twice, pd.DataFrame({"region": ["A"], "channel": ["tv"], "roi": [1.0]}))
 
 
-def _panel():
-    weeks = pd.date_range("2024-01-01", periods=3, freq="7D")
-    spend = pd.DataFrame(
-        [
-            {"week": w, "region": r, "channel": c, "spend": v}
-            for w in weeks
-            for r, c, v in [("A", "tv", 10.0), ("A", "search", 5.0), ("B", "tv", 2.0), ("A", "radio", 0.0)]
-        ]
-        + [{"week": w, "region": "B", "channel": c, "spend": 0.0} for w in weeks for c in ("search", "radio")]
-    )
-    kpi = pd.DataFrame([{"week": w, "region": r, "revenue": 100.0 + i} for i, w in enumerate(weeks) for r in "AB"])
-    controls = kpi[["week", "region"]].assign(promo=[0.0, 0.0, 1.0, 0.0, 0.0, 1.0])
-    return spend, kpi, controls
+def test_roi_recovery_names_the_columns_renamed_in_api_v1():
+    old = _estimates(region=["A"], channel=["tv"], roi_mean=[1.0], roi_hdi_low=[0.5], roi_hdi_high=[1.5])
+    with pytest.raises(ValueError, match=r"renamed in API v1: roi_mean -> roi, roi_hdi_low -> roi_low, roi_hdi_high"):
+        roi_recovery(old, pd.DataFrame({"region": ["A"], "channel": ["tv"], "roi": [1.0]}))
 
 
-def test_wide_panel_fills_dark_geos_with_zeros_and_drops_channels_without_spend():
-    spend, kpi, controls = _panel()
-    x, y, channels, control_names, totals = peers.wide_panel(spend, kpi, controls)
-    assert channels == ["search", "tv"]  # radio never spends anywhere
-    assert control_names == ["promo"]
-    assert x.columns.tolist() == ["week", "geo", "search", "tv", "promo"]
-    assert len(x) == len(y) == 6
-    assert x.loc[x["geo"] == "B", "search"].eq(0.0).all()
-    assert x.loc[x["geo"] == "A", "tv"].eq(10.0).all()
-    assert y.tolist() == [100.0, 100.0, 101.0, 101.0, 102.0, 102.0]
-    assert x["promo"].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
-    assert totals.to_dict("records") == [
-        {"region": "A", "channel": "search", "spend": 15.0},
-        {"region": "A", "channel": "tv", "spend": 30.0},
-        {"region": "B", "channel": "tv", "spend": 6.0},
-    ]
-
-
-def test_wide_panel_refuses_names_pymc_marketing_uses():
-    spend, kpi, controls = _panel()
-    with pytest.raises(ValueError, match="must not be any of"):
-        peers.wide_panel(spend, kpi, controls.rename(columns={"promo": "y"}))
-    with pytest.raises(ValueError, match="name of a channel"):
-        peers.wide_panel(spend, kpi, controls.rename(columns={"promo": "tv"}))
+def test_roi_recovery_of_the_truth_itself_is_perfect_and_a_biased_estimate_is_scored_by_its_bias():
+    truth = simulate_world(seed=5, weeks=20, n_users=500).truth.cells
+    exact = truth.assign(roi_low=truth["roi"], roi_high=truth["roi"])
+    assert roi_recovery(exact, truth) == {"roi_median_abs_pct_error": 0.0, "roi_hdi90_coverage": 1.0}
+    biased = truth.assign(roi=1.25 * truth["roi"], roi_low=1.1 * truth["roi"], roi_high=1.4 * truth["roi"])
+    assert roi_recovery(biased, truth) == {
+        "roi_median_abs_pct_error": pytest.approx(25.0),
+        "roi_hdi90_coverage": 0.0,
+    }

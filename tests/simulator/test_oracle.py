@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from simulator import oracle as info
-from simulator import simulate_world
+from simulator import roi_recovery, simulate_world
 
 
 def test_regression_cov_matches_the_spread_of_least_squares_estimates_over_noise():
@@ -145,8 +145,10 @@ def test_sample_world_information_matches_a_direct_computation(sample):
 def test_sample_world_information_falls_when_the_baseline_is_estimated(sample):
     known = info.cell_information(sample, baseline_known=True)
     unknown = info.cell_information(sample, baseline_known=False)
-    assert len(unknown.cells) == 44 and unknown.cells["roi"].notna().all()
-    assert np.isfinite(unknown.cells["se_log_roi"]).all() and (unknown.cells["se_log_roi"] > 0).all()
+    truth = sample.truth.cells[["region", "channel", "roi"]]
+    cells = unknown.cells.merge(truth, on=["region", "channel"], suffixes=("", "_truth"), validate="one_to_one")
+    assert len(cells) == 44 and (cells["roi"] == cells["roi_truth"]).all()  # every cell, with its true ROI
+    assert (unknown.cells["se_log_roi"] > 0).all() and np.isfinite(unknown.cells["se_log_roi"]).all()
     merged = known.cells.merge(unknown.cells, on=["region", "channel"], suffixes=("_known", "_unknown"))
     assert (merged["se_log_roi_unknown"] >= merged["se_log_roi_known"] - 1e-12).all()
 
@@ -174,12 +176,12 @@ def test_exact_posterior_of_one_cell_matches_quadrature():
     prior_mean, prior_cov = np.array([np.log(1.5)]), np.array([[0.8**2]])
     post = info.exact_posterior(true_roi, estimate, cov, prior_mean, prior_cov, seed=3)
     mean, (q05, q95) = _grid_posterior(true_roi, estimate, cov, prior_mean, prior_cov)
-    assert post.roi_mean[0] == pytest.approx(mean[0], abs=4 * post.roi_mean_se[0] + 1e-3)
+    assert post.roi[0] == pytest.approx(mean[0], abs=4 * post.roi_mcse[0] + 1e-3)
     assert np.log(post.roi_low[0]) == pytest.approx(q05, abs=0.03)
     assert np.log(post.roi_high[0]) == pytest.approx(q95, abs=0.03)
     # The log-scale approximation that this replaces is off by more than the Monte Carlo error here.
     approx_mean, approx_cov = info.joint_posterior(np.log(true_roi * estimate), cov, prior_mean, prior_cov)
-    assert abs(np.exp(approx_mean[0] + approx_cov[0, 0] / 2) - mean[0]) > 10 * post.roi_mean_se[0]
+    assert abs(np.exp(approx_mean[0] + approx_cov[0, 0] / 2) - mean[0]) > 10 * post.roi_mcse[0]
 
 
 def test_exact_posterior_of_two_pooled_correlated_cells_matches_quadrature():
@@ -191,7 +193,7 @@ def test_exact_posterior_of_two_pooled_correlated_cells_matches_quadrature():
     prior_cov = info.prior_cov(np.array(["a", "a"]), 0.8, 0.3)
     post = info.exact_posterior(true_roi, estimate, cov, prior_mean, prior_cov, seed=4)
     mean, _ = _grid_posterior(true_roi, estimate, cov, prior_mean, prior_cov, n=601)
-    np.testing.assert_allclose(post.roi_mean, mean, atol=4 * post.roi_mean_se.max() + 1e-3)
+    np.testing.assert_allclose(post.roi, mean, atol=4 * post.roi_mcse.max() + 1e-3)
     assert post.acceptance > 0.6
 
 
@@ -209,10 +211,16 @@ def test_realised_error_summarises_the_exact_posterior_on_the_world_draw():
             for i in range(5)
         ]
     )
-    np.testing.assert_allclose(cells["roi_mean"], expected, rtol=0.02)
-    assert summary["median_abs_pct_error"] == pytest.approx(100 * np.median(np.abs(cells["roi_mean"] / truth - 1)))
+    np.testing.assert_allclose(cells["roi"], expected, rtol=0.02)
+    np.testing.assert_array_equal(cells["roi_true"], truth)
+    assert cells.attrs["interval"] == "90% equal-tailed"
+    assert summary["median_abs_pct_error"] == pytest.approx(100 * np.median(np.abs(cells["roi"] / truth - 1)))
     inside = (truth >= cells["roi_low"]) & (truth <= cells["roi_high"])
     assert summary["interval90_coverage"] == pytest.approx(inside.mean())
+    # The oracle's cells score like any estimate (simulator.roi_recovery), with the same figures.
+    score = roi_recovery(cells, base.cells)
+    assert score["roi_median_abs_pct_error"] == pytest.approx(summary["median_abs_pct_error"])
+    assert score["roi_hdi90_coverage"] == pytest.approx(summary["interval90_coverage"])
 
 
 def test_realised_estimate_is_the_truth_without_noise_and_tracks_the_noise_with_it():

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import load_dataset
+from contracts import ContractError, Dataset, load_dataset
 from planner.cli import main
-from simulator import TABLE_FILES, simulate_world
+from simulator import TABLE_FILES, World, simulate_world
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -48,6 +48,43 @@ def test_bundled_sample_passes_every_contract():
     data = load_dataset(SAMPLE)
     assert set(data.tables()) == set(TABLE_FILES)
     assert len(data.spend) == 104 * 4 * 11
+
+
+def test_world_holds_its_tables_as_one_validated_dataset(tmp_path):
+    world = simulate_world(seed=1, weeks=20, n_users=2_000)
+    assert isinstance(world.data, Dataset)
+    assert world.data.names() == list(TABLE_FILES)
+    for name in TABLE_FILES:
+        assert getattr(world, name) is getattr(world.data, name)  # shortcuts, not copies
+    assert world.spend["week"].dtype == "datetime64[ns]"  # the validated (canonical) table
+    assert world.paths["total_conversions"].dtype == "float64"
+    assert not hasattr(world, "tables")  # one dataset type: world.data.tables()
+    with pytest.raises(AttributeError):
+        world.spend = world.kpi
+    # Saved and loaded back, the tables are the same (counts written as whole numbers, read back as floats).
+    world.save(tmp_path)
+    saved = pd.read_csv(tmp_path / "paths.csv")
+    assert saved["total_conversions"].dtype == saved["total_null"].dtype == "int64"
+    loaded = load_dataset(tmp_path)
+    for name, table in world.data.tables().items():
+        pd.testing.assert_frame_equal(getattr(loaded, name), table, check_dtype=False, obj=name)
+
+
+def test_a_world_is_made_from_a_dataset_only():
+    world = simulate_world(seed=1, weeks=12, n_users=500)
+    with pytest.raises(TypeError, match=r"World\.data must be a contracts\.Dataset; got dict"):
+        World(data=world.data.tables(), truth=world.truth, seed=1, config=world.config)
+    bad = world.spend.assign(spend=-world.spend["spend"])
+    with pytest.raises(ContractError, match="spend"):
+        Dataset(spend=bad, kpi=world.kpi)
+
+
+def test_a_world_without_lift_tests_has_no_lift_test_table(tmp_path):
+    world = simulate_world(seed=1, weeks=12, n_users=500, n_lift_tests=0)
+    assert world.lift_tests is None and len(world.truth.lift_tests) == 0
+    assert "lift_tests" not in world.data.names()
+    written = {p.name for p in world.save(tmp_path)}
+    assert written == {f for n, f in TABLE_FILES.items() if n != "lift_tests"} | {"truth.json"}
 
 
 def test_invalid_arguments_are_refused():

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contracts import ROI_HURDLE
 from simulator import simulate_world
 
 CELLS = [
@@ -45,13 +46,15 @@ def cell_params(world, region, channel):
 @pytest.mark.parametrize("region, channel", CELLS)
 def test_weekly_contributions_roi_and_mroi_recomputed(world, region, channel):
     row, spend = cell_params(world, region, channel)
-    args = (row.adstock_alpha, int(row.l_max), row.half_saturation, row.hill_shape, row.beta)
+    args = (row.adstock_alpha, int(row.l_max), row.half_saturation_weekly, row.hill_shape, row.beta_weekly)
     contrib = naive_contributions(spend, *args)
 
     truth_weekly = world.truth.weekly.query("region == @region and channel == @channel").sort_values("week")
     np.testing.assert_allclose(truth_weekly["contribution"], contrib, rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(truth_weekly["spend_weekly"], spend)
     assert row.roi == pytest.approx(sum(contrib) / sum(spend), rel=1e-9)
-    assert row.contribution == pytest.approx(sum(contrib), rel=1e-9)
+    assert row.contribution_window == pytest.approx(sum(contrib), rel=1e-9)
+    assert row.spend_window == pytest.approx(sum(spend), rel=1e-12)
 
     # Marginal ROI: revenue from 0.1% more spend every week, per unit of that extra spend (central difference).
     eps = 1e-3
@@ -92,7 +95,7 @@ def test_lift_test_truth_recomputed(world):
     weeks = sorted(world.spend["week"].unique())
     for test in world.truth.lift_tests.itertuples():
         row = cells.loc[(test.region, test.channel)]
-        args = (row.adstock_alpha, int(row.l_max), row.half_saturation, row.hill_shape, row.beta)
+        args = (row.adstock_alpha, int(row.l_max), row.half_saturation_weekly, row.hill_shape, row.beta_weekly)
         actual = world.spend.query("region == @test.region and channel == @test.channel").sort_values("week")
         actual = actual["spend"].tolist()
         first = weeks.index(test.start)
@@ -112,7 +115,8 @@ def test_some_cells_clearly_below_and_some_clearly_above_the_hurdle(world):
     roi = world.truth.cells["roi"]
     assert (roi < 1.2).sum() >= 8
     assert (roi > 2.0).sum() >= 12
-    assert (world.truth.cells["below_hurdle"] == (roi < 1.5)).all()
+    assert world.truth.meta["roi_hurdle"] == ROI_HURDLE == 1.5
+    assert (world.truth.cells["roi_below_hurdle"] == (roi < ROI_HURDLE)).all()
 
 
 def test_budget_splits_follow_the_growth_plan(world):
@@ -144,7 +148,25 @@ def test_truth_json_round_trips_the_cell_table(world, tmp_path):
     world.save(tmp_path)
     payload = json.loads((tmp_path / "truth.json").read_text())
     cells = pd.DataFrame(payload["cells"])
-    np.testing.assert_allclose(cells["roi"], world.truth.cells["roi"], rtol=1e-9)
+    assert cells.columns.tolist() == world.truth.cells.columns.tolist()
+    assert cells.columns.tolist() == [
+        "region",
+        "channel",
+        "objective",
+        "adstock_alpha",
+        "l_max",
+        "half_saturation_weekly",
+        "hill_shape",
+        "beta_weekly",
+        "spend_window",
+        "contribution_window",
+        "roi",
+        "mroi",
+        "roi_below_hurdle",
+    ]
+    numbers = world.truth.cells.select_dtypes("number").columns
+    np.testing.assert_allclose(cells[numbers], world.truth.cells[numbers], rtol=1e-9)
+    assert cells["roi_below_hurdle"].tolist() == world.truth.cells["roi_below_hurdle"].tolist()
     weekly = {(c["region"], c["channel"]): c["contribution"] for c in payload["weekly_contributions"]}
     region, channel = CELLS[0]
     expect = world.truth.weekly.query("region == @region and channel == @channel").sort_values("week")["contribution"]

@@ -1,20 +1,28 @@
-"""Public reference datasets (``../shared/reference-data``) as our contract tables, for MMM benchmarks.
+"""Public reference datasets with known (or documented) truth, as our contract tables.
 
-Each loader returns a :class:`ReferenceData` with ``spend``, ``kpi``, ``controls`` and ``channels`` in the layout of
-DESIGN.md (weeks are Mondays, one row per key and week) and a one-line ``origin`` note with the licence. The data are
-third-party: keep the origin note wherever results computed from them are shown.
+The CSVs live in ``<workspace>/shared/reference-data`` beside the repository (:data:`REFERENCE_DIR`); they are
+third-party: keep the ``origin`` note (with its licence) wherever results computed from them are shown. Each loader
+returns a :class:`ReferenceData`: the tables as one :class:`contracts.Dataset` (weeks are Mondays, one row per key
+and week; validated once) and the origin note.
 
-benchmarks/ is not a package: load this file by path (``importlib.util.spec_from_file_location``), then::
-
-    data = load_pymc_example()
-    fitted = mmm.fit(data.spend, data.kpi, controls=data.controls, channels=data.channels)
+>>> import mmm                                                               # doctest: +SKIP
+>>> from simulator import roi_recovery
+>>> from simulator.reference import load_pymc_example, pymc_example_truth
+>>> example = load_pymc_example(spend_scale=1000.0)                        # doctest: +SKIP
+>>> fitted = mmm.fit(example.data)                                          # doctest: +SKIP
+>>> roi_recovery(fitted.roi(), pymc_example_truth(spend_scale=1000.0))      # doctest: +SKIP
 """
+
+from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from contracts import Dataset
+from simulator.tables import DatasetTables
 
 #: Where the shared reference CSVs live: ``<workspace>/shared/reference-data`` beside the repository.
 REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference-data"
@@ -37,39 +45,37 @@ MERIDIAN_ORIGIN = (
 )
 
 #: Data-generating process of ``pymc_mmm_example.csv`` per channel: geometric adstock (normalised weights, l_max 8)
-#: then logistic saturation ``(1 - e^-lam x) / (1 + e^-lam x)`` of the raw x values, times ``beta`` in units of y.
+#: then logistic saturation ``(1 - e^-lam x) / (1 + e^-lam x)`` of the raw x values, times ``beta_weekly`` (units
+#: of y).
 #: Source: pymc-marketing ``docs/source/notebooks/mmm/mmm_example.ipynb``, "Part I: Data Generation Process"
 #: (alpha 0.4 / 0.2, lam 4.0 / 3.0, beta 3.0 / 2.0), with the shipped CSV's y being 1000 x the notebook's y.
 PYMC_EXAMPLE_DGP: dict[str, dict[str, float]] = {
-    "x1": {"adstock_alpha": 0.4, "saturation_lam": 4.0, "beta": 3000.0},
-    "x2": {"adstock_alpha": 0.2, "saturation_lam": 3.0, "beta": 2000.0},
+    "x1": {"adstock_alpha": 0.4, "saturation_lam": 4.0, "beta_weekly": 3000.0},
+    "x2": {"adstock_alpha": 0.2, "saturation_lam": 3.0, "beta_weekly": 2000.0},
 }
 PYMC_EXAMPLE_L_MAX = 8
 
 
-@dataclass(frozen=True)
-class ReferenceData:
+@dataclass(frozen=True, eq=False)
+class ReferenceData(DatasetTables):
     """One reference dataset as contract tables.
 
     Attributes
     ----------
-    spend : pandas.DataFrame
-        ``week``, ``region``, ``channel``, ``spend``.
-    kpi : pandas.DataFrame
-        ``week``, ``region``, ``revenue``.
-    controls : pandas.DataFrame
-        ``week``, ``region`` and one column per control.
-    channels : pandas.DataFrame
-        Channel catalog (``channel``, ``objective``).
+    data : contracts.Dataset
+        ``spend``, ``kpi``, ``controls`` and ``channels`` (the channel catalog), validated once when loaded;
+        ``reference.spend``, ``reference.kpi``, ... are read-only shortcuts to them (``events``, ``paths`` and
+        ``lift_tests`` are ``None``).
     origin : str
         Where the data come from, with the licence.
     """
 
-    spend: pd.DataFrame
-    kpi: pd.DataFrame
-    controls: pd.DataFrame
-    channels: pd.DataFrame
+    data: Dataset
     origin: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, Dataset):
+            raise TypeError(f"ReferenceData.data must be a contracts.Dataset; got {type(self.data).__name__}")
 
 
 def load_pymc_example(path: str | Path = PYMC_EXAMPLE_CSV, spend_scale: float = 1.0) -> ReferenceData:
@@ -100,6 +106,13 @@ def load_pymc_example(path: str | Path = PYMC_EXAMPLE_CSV, spend_scale: float = 
     Returns
     -------
     ReferenceData
+
+    Raises
+    ------
+    ValueError
+        The file lacks a column, a date does not parse, or two rows fall in one week.
+    contracts.ContractError
+        The tables break their contracts.
     """
     _validate_spend_scale(spend_scale)
     raw = pd.read_csv(path)
@@ -110,7 +123,7 @@ def load_pymc_example(path: str | Path = PYMC_EXAMPLE_CSV, spend_scale: float = 
     spend["spend"] = spend["spend"] * float(spend_scale)
     kpi = wide[["week", "region"]].assign(revenue=wide["y"].astype(float))
     controls = wide[["week", "region", *PYMC_CONTROLS]].astype({c: float for c in PYMC_CONTROLS})
-    return ReferenceData(spend, _sorted(kpi), _sorted(controls), _catalog(PYMC_CHANNELS), PYMC_ORIGIN)
+    return _reference(spend, kpi, controls, PYMC_CHANNELS, PYMC_ORIGIN)
 
 
 def load_meridian_geo(path: str | Path = MERIDIAN_GEO_CSV, max_geos: int | None = None) -> ReferenceData:
@@ -136,6 +149,13 @@ def load_meridian_geo(path: str | Path = MERIDIAN_GEO_CSV, max_geos: int | None 
     Returns
     -------
     ReferenceData
+
+    Raises
+    ------
+    ValueError
+        The file lacks a column, a date does not parse, or two rows fall in one week.
+    contracts.ContractError
+        The tables break their contracts.
     """
     if max_geos is not None and (isinstance(max_geos, bool) or not isinstance(max_geos, (int, np.integer))):
         raise ValueError(f"max_geos must be a positive integer or None; got {max_geos!r}")
@@ -159,7 +179,7 @@ def load_meridian_geo(path: str | Path = MERIDIAN_GEO_CSV, max_geos: int | None 
     spend = _long_spend(wide, spend_columns)
     kpi = wide[["week", "region", "revenue"]]
     controls = wide[["week", "region", *MERIDIAN_CONTROLS]].astype({c: float for c in MERIDIAN_CONTROLS})
-    return ReferenceData(spend, _sorted(kpi), _sorted(controls), _catalog(MERIDIAN_CHANNELS), MERIDIAN_ORIGIN)
+    return _reference(spend, kpi, controls, MERIDIAN_CHANNELS, MERIDIAN_ORIGIN)
 
 
 def pymc_example_truth(path: str | Path = PYMC_EXAMPLE_CSV, spend_scale: float = 1.0) -> pd.DataFrame:
@@ -188,10 +208,11 @@ def pymc_example_truth(path: str | Path = PYMC_EXAMPLE_CSV, spend_scale: float =
     Returns
     -------
     pandas.DataFrame
-        One row per channel: ``region`` ("National"), ``channel``, ``adstock_alpha``, ``saturation_lam``, ``beta``
-        (in units of y), ``spend`` (sum of x), ``contribution`` (sum over the weeks, units of y),
-        ``contribution_share`` (of the media total) and ``roi`` (contribution / spend: y per unit of x, not a
-        currency ROI).
+        One row per channel: ``region`` ("National"), ``channel``, ``adstock_alpha``, ``saturation_lam``,
+        ``beta_weekly`` (maximum weekly contribution, units of y), ``spend_window`` (sum of spend over the file's
+        weeks), ``contribution_window`` (sum over the weeks, units of y), ``contribution_share`` (of the media
+        total) and ``roi`` (contribution_window / spend_window: y per unit of spend, not a currency ROI unless
+        ``spend_scale`` makes spend one), the columns of ``Truth.cells`` where they mean the same.
     """
     _validate_spend_scale(spend_scale)
     raw = pd.read_csv(path)
@@ -200,19 +221,19 @@ def pymc_example_truth(path: str | Path = PYMC_EXAMPLE_CSV, spend_scale: float =
     for channel, params in PYMC_EXAMPLE_DGP.items():
         x = raw[channel].to_numpy(dtype=float)
         adstocked = _geometric_adstock(x, params["adstock_alpha"], PYMC_EXAMPLE_L_MAX)
-        contribution = params["beta"] * _logistic_saturation(adstocked, params["saturation_lam"])
+        contribution = params["beta_weekly"] * _logistic_saturation(adstocked, params["saturation_lam"])
         rows.append(
             {
                 "region": PYMC_REGION,
                 "channel": channel,
                 **params,
-                "spend": float(x.sum()) * float(spend_scale),
-                "contribution": float(contribution.sum()),
+                "spend_window": float(x.sum()) * float(spend_scale),
+                "contribution_window": float(contribution.sum()),
             }
         )
     out = pd.DataFrame(rows)
-    out["contribution_share"] = out["contribution"] / out["contribution"].sum()
-    out["roi"] = out["contribution"] / out["spend"]
+    out["contribution_share"] = out["contribution_window"] / out["contribution_window"].sum()
+    out["roi"] = out["contribution_window"] / out["spend_window"]
     return out
 
 
@@ -273,8 +294,10 @@ def _long_spend(wide: pd.DataFrame, spend_columns: dict[str, str]) -> pd.DataFra
     return _sorted(spend[["week", "region", "channel", "spend"]])
 
 
-def _catalog(channels: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame({"channel": list(channels), "objective": "acquisition"})
+def _reference(spend, kpi, controls, channels: tuple[str, ...], origin: str) -> ReferenceData:
+    catalog = pd.DataFrame({"channel": list(channels), "objective": "acquisition"})
+    data = Dataset(spend=spend, kpi=_sorted(kpi), controls=_sorted(controls), channels=catalog)
+    return ReferenceData(data, origin)
 
 
 def _sorted(table: pd.DataFrame) -> pd.DataFrame:
