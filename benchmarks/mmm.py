@@ -39,12 +39,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import mmm  # noqa: E402
+from contracts import PERIOD_WEEKS, ROI_HURDLE, Dataset  # noqa: E402
 from optimizer import Policy, allocate  # noqa: E402
 from simulator import oracle, simulate_world  # noqa: E402
+from simulator import reference as mmm_reference  # noqa: E402
+from simulator.scoring import roi_recovery  # noqa: E402
 
 sys.path.insert(0, str(_HERE))
 import mmm_peers  # noqa: E402  (benchmarks/mmm_peers.py)
-import mmm_reference  # noqa: E402  (benchmarks/mmm_reference.py)
 
 sys.path.remove(str(_HERE))
 
@@ -73,56 +75,41 @@ def attribution_priors(world) -> pd.DataFrame | None:
 
 
 def recovery(fitted: mmm.FittedMMM, truth: pd.DataFrame) -> dict[str, float]:
-    """:func:`mmm_peers.roi_recovery` (HDI90 coverage, median abs % error of posterior-mean ROI) for our fit, plus
-    hurdle-flag agreement, the prior-dominated cells and the error over the others, and the marginal-ROI error
-    when the truth has ``mroi``."""
+    """:func:`simulator.scoring.roi_recovery` (HDI90 coverage, median abs % error of posterior-mean ROI) for our
+    fit, plus hurdle-flag agreement, the prior-dominated cells and the error over the others, and the marginal-ROI
+    error when the truth has ``mroi``."""
     table = fitted.roi()
-    out = mmm_peers.roi_recovery(table, truth)
+    out = roi_recovery(table, truth)
     est = table.merge(truth, on=["region", "channel"], suffixes=("", "_truth"))
-    true_roi = est["roi"]
-    errors = np.abs(est["roi_mean"] / true_roi - 1)
-    out["hurdle_flag_agreement"] = float(((est["roi_mean"] < 1.5) == (true_roi < 1.5)).mean())
+    true_roi = est["roi_truth"]
+    errors = np.abs(est["roi"] / true_roi - 1)
+    out["hurdle_flag_agreement"] = float(((est["roi"] < ROI_HURDLE) == (true_roi < ROI_HURDLE)).mean())
     out["prior_dominated_cells"] = int(est["prior_dominated"].sum())
     # The error over the cells the data inform (not prior-dominated): what the panel itself recovers.
     informed = errors[~est["prior_dominated"]]
     out["informed_cells_median_abs_pct_error"] = float(100 * np.median(informed)) if len(informed) else float("nan")
-    if "mroi" in est:
-        out["mroi_median_abs_pct_error"] = float(100 * np.median(np.abs(est["mroi_mean"] / est["mroi"] - 1)))
+    if "mroi_truth" in est:
+        out["mroi_median_abs_pct_error"] = float(100 * np.median(np.abs(est["mroi"] / est["mroi_truth"] - 1)))
     return out
 
 
 def run_variant(
     name: str,
-    tables,
+    data: Dataset,
     *,
     truth: pd.DataFrame | None,
-    draws: int,
-    tune: int,
-    chains: int,
+    sampler: mmm.Sampler,
     seed: int,
     dataset: str = "sample world",
-    preview: bool = False,
     world=None,
     **kw,
 ) -> dict:
-    """Fit our model on ``tables`` (spend, kpi, controls, channels) and summarise it; with ``world`` (a simulated
-    one) also the decision quality of its plan (:func:`decision_quality`)."""
+    """Fit our model on ``data`` and summarise it; with ``world`` (a simulated one) also the decision quality of its
+    plan (:func:`decision_quality`). ``kw`` goes to :func:`mmm.fit` (``lift_tests``, ``roi_priors``)."""
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = mmm.fit(
-            tables.spend,
-            tables.kpi,
-            channels=tables.channels,
-            controls=tables.controls,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            preview=preview,
-            check=False,
-            **kw,
-        )
+        fitted = mmm.fit(data, sampler=sampler, seed=seed, check=False, **kw)
     wall = time.perf_counter() - started
     diag = fitted.diagnostics(warn=False)
     ess = min(diag.value("min_ess_bulk"), diag.value("min_ess_tail"))
@@ -153,10 +140,6 @@ def run_variant(
     return row
 
 
-#: Planning period of the decision-quality check (a quarter).
-PERIOD_WEEKS = 13
-
-
 def decision_quality(fitted: mmm.FittedMMM, world, max_draws: int = 500) -> dict[str, float]:
     """How good a budget plan the fit leads to, judged on the simulator's true curves.
 
@@ -167,8 +150,8 @@ def decision_quality(fitted: mmm.FittedMMM, world, max_draws: int = 500) -> dict
     = worse than not moving).
     """
     truth_curves = world.truth.response_curves(PERIOD_WEEKS)
-    current = world.truth.period_spend(PERIOD_WEEKS)
-    budget = float(current["spend"].sum())
+    current = world.truth.average_period_spend(PERIOD_WEEKS)
+    budget = float(current["spend_period"].sum())
     policy = Policy(budget=budget)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -177,8 +160,8 @@ def decision_quality(fitted: mmm.FittedMMM, world, max_draws: int = 500) -> dict
     key = ["region", "channel"]
 
     def true_revenue(table: pd.DataFrame) -> float:
-        spend = truth_curves.cells[key].merge(table[[*key, "spend"]], on=key, how="left", validate="one_to_one")
-        return float(truth_curves.revenue(spend["spend"].to_numpy()).sum())
+        spend = truth_curves.cells[key].merge(table[[*key, "spend_period"]], on=key, how="left", validate="one_to_one")
+        return float(truth_curves.revenue(spend["spend_period"].to_numpy()).sum())
 
     now = true_revenue(current)
     best = true_revenue(oracle_plan.table) - now
@@ -234,7 +217,7 @@ def run_peer(tables, *, truth, sampler: str, draws: int, tune: int, chains: int,
         "divergence_pct": out["divergence_pct"],
     }
     if truth is not None:
-        row |= mmm_peers.roi_recovery(roi_table, truth)
+        row |= roi_recovery(roi_table, truth)
     return row
 
 
@@ -268,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     draws, tune, chains = (300, 300, 2) if args.quick else (1000, 1000, 4)
     settings = {"draws": draws, "tune": tune, "chains": chains, "seed": args.seed}
+    ours = {"sampler": mmm.Sampler(draws=draws, tune=tune, chains=chains), "seed": args.seed}
     samplers = [v for v in args.peers.split(",") if v and v != "none"]
     rows: list[dict] = []
     for world_seed in [int(v) for v in args.worlds.split(",") if v and v != "none"]:
@@ -275,15 +259,15 @@ def main(argv: list[str] | None = None) -> int:
         dataset = "sample world" if world_seed == 7 else f"world seed {world_seed}"
         oracles = {lift: oracle_columns(world, lift_tests=lift) for lift in (False, True)}
         for variant in [v for v in args.variants.split(",") if v and v != "none"]:
-            kw = {"preview": variant == "preview"}
-            if "lift" in variant:
-                kw["lift_tests"] = world.lift_tests
+            kw = {"lift_tests": "lift" in variant}
+            if variant == "preview":
+                kw["sampler"] = mmm.Sampler.preview()
             if "attribution" in variant:
                 priors = attribution_priors(world)
                 if priors is None:
                     continue
                 kw["roi_priors"] = priors
-            row = run_variant(variant, world, truth=world.truth.cells, dataset=dataset, world=world, **settings, **kw)
+            row = run_variant(variant, world.data, truth=world.truth.cells, dataset=dataset, world=world, **(ours | kw))
             row |= oracles["lift" in variant]
             row["gap_to_oracle_points"] = row["roi_median_abs_pct_error"] - row["oracle_pct_error"]
             rows.append(row)
@@ -296,12 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         # x1 and x2 are in [0, 1], not currency: in thousands they give ROIs ~5 and ~2.3, inside our default prior.
         data = mmm_reference.load_pymc_example(spend_scale=1000.0)
         example_truth = mmm_reference.pymc_example_truth(spend_scale=1000.0)
-        rows.append(run_variant("base", data, truth=example_truth, dataset="pymc example", **settings))
+        rows.append(run_variant("base", data.data, truth=example_truth, dataset="pymc example", **ours))
         _print(rows[-1:])
         rows += run_peers(data, truth=example_truth, samplers=samplers, dataset="pymc example", **settings)
     if "meridian" in references:
         data = mmm_reference.load_meridian_geo(max_geos=args.meridian_geos)
-        rows.append(run_variant("base", data, truth=None, dataset="meridian geo", **settings))
+        rows.append(run_variant("base", data.data, truth=None, dataset="meridian geo", **ours))
         _print(rows[-1:])
     table = pd.DataFrame(rows)
     print()

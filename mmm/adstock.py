@@ -20,7 +20,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mmm.components import component_from_dict
+from mmm.components import component_from_dict, register
+
+#: Adstock components by ``kind``; every subclass with a ``kind`` registers itself.
+ADSTOCKS: dict[str, type[Adstock]] = {}
 
 
 def lagged(spend: np.ndarray, l_max: int) -> np.ndarray:
@@ -61,10 +64,19 @@ def _check_l_max(l_max: int) -> None:
 
 @dataclass(frozen=True)
 class Adstock(ABC):
-    """Base class: a carry-over shape with its default priors (one set of parameters per channel)."""
+    """Base class: a carry-over shape with its default priors (one set of parameters per channel).
+
+    To plug in a shape of your own, subclass it as a frozen dataclass with a unique ``kind`` and implement
+    :meth:`weights` (numpy and pytensor alike) and :meth:`priors`; ``MMMSpec(adstock=YourAdstock())`` then builds,
+    fits, saves and loads like the built-in ones (the class must be imported before :func:`mmm.load` reads it).
+    """
 
     l_max: int = 8
     kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register(ADSTOCKS, "adstock", cls)
 
     def __post_init__(self) -> None:
         _check_l_max(self.l_max)
@@ -172,9 +184,6 @@ class DelayedAdstock(Adstock):
             "alpha": pm.Beta("adstock_alpha", alpha=a, beta=b, dims=n_channels_dim),
             "theta": pm.HalfNormal("adstock_theta", sigma=self.theta_sigma, dims=n_channels_dim),
         }
-
-
-ADSTOCKS: dict[str, type[Adstock]] = {"geometric": GeometricAdstock, "delayed": DelayedAdstock}
 
 
 def adstock_from_dict(data: dict[str, Any]) -> Adstock:

@@ -14,3 +14,17 @@ def component_from_dict(registry: dict[str, type[T]], what: str, data: dict[str,
     if kind not in registry:
         raise ValueError(f"{what} kind must be one of {list(registry)}; got {kind!r}")
     return registry[kind](**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+
+def register(registry: dict[str, type[T]], what: str, cls: type[T]) -> None:
+    """Add ``cls`` to ``registry`` under its ``kind`` (abstract bases without a kind are skipped).
+
+    A second class under a kind already taken by another class is an error: saved specs name components by kind.
+    """
+    kind = getattr(cls, "kind", "")
+    if not kind:
+        return
+    taken = registry.get(kind)
+    if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ValueError(f"{what} kind {kind!r} is already taken by {taken.__module__}.{taken.__qualname__}")
+    registry[kind] = cls

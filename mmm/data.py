@@ -8,15 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from contracts import (
-    DataWarning,
-    check_panel,
-    validate_channels,
-    validate_controls,
-    validate_kpi,
-    validate_lift_tests,
-    validate_spend,
-)
+from contracts import DataWarning, Dataset
 from mmm.spec import WEEKS_PER_YEAR
 
 
@@ -88,29 +80,31 @@ class ModelData:
         return f"{self.cells.at[i, 'region']}/{self.cells.at[i, 'channel']}"
 
 
-def prepare_data(
-    spend: pd.DataFrame,
-    kpi: pd.DataFrame,
-    *,
-    channels: pd.DataFrame | None = None,
-    controls: pd.DataFrame | None = None,
-    lift_tests: pd.DataFrame | None = None,
-) -> ModelData:
-    """Validate the tables (``contracts``) and build :class:`ModelData`.
+def prepare_data(data: Dataset, *, lift_tests: bool = True) -> ModelData:
+    """Build :class:`ModelData` from a :class:`contracts.Dataset` (validated when it was made; not again here).
 
-    Cells with no spend at all are left out with a :class:`contracts.DataWarning` naming them.
+    Uses the dataset's ``spend`` and ``kpi`` (required), ``channels`` and ``controls`` (when present) and, with
+    ``lift_tests=True``, its ``lift_tests``. Cells with no spend at all are left out with a
+    :class:`contracts.DataWarning` naming them.
 
     Raises
     ------
-    contracts.ContractError
-        Any table breaks its contract or the tables do not line up.
+    TypeError
+        ``data`` is not a :class:`contracts.Dataset`.
+    ValueError
+        The dataset lacks spend or KPI.
     """
-    spend = validate_spend(spend)
-    kpi = validate_kpi(kpi)
-    channels = validate_channels(channels) if channels is not None else None
-    controls = validate_controls(controls) if controls is not None else None
-    lift_tests = validate_lift_tests(lift_tests) if lift_tests is not None else None
-    check_panel(spend, kpi, channels=channels, controls=controls, lift_tests=lift_tests)
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"data must be a contracts.Dataset; got {type(data).__name__}. Wrap plain tables as "
+            "contracts.Dataset(spend=spend, kpi=kpi, channels=channels, ...) or load a folder with "
+            "contracts.load_dataset(folder); a simulated world has it as world.data"
+        )
+    if not isinstance(lift_tests, bool):
+        raise TypeError(f"lift_tests must be True or False (use the dataset's lift tests or not); got {lift_tests!r}")
+    data.require("spend", "kpi", purpose="the media-mix model")
+    spend, kpi, channels, controls = data.spend, data.kpi, data.channels, data.controls
+    lift_tests = data.lift_tests if lift_tests else None
 
     weeks = pd.DatetimeIndex(sorted(kpi["week"].unique()))
     regions = tuple(sorted(kpi["region"].unique()))

@@ -1,78 +1,156 @@
-"""Fit the media-mix model: validate tables, build the PyMC model, sample, check health."""
+"""Fit the media-mix model, or build it for an analyst to extend: from a validated dataset to a posterior."""
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 
-from mmm.data import prepare_data
-from mmm.model import build_model
+from contracts import Dataset
+from mmm.data import ModelData, prepare_data
+from mmm.model import assemble_model
 from mmm.priors import roi_prior_arrays
 from mmm.results import FittedMMM
+from mmm.sampler import Sampler, run
 from mmm.spec import MMMSpec
 
-SAMPLERS = ("nutpie", "pymc", "numpyro")
-#: Settings of the fast preview (for the app): few draws, two chains.
-PREVIEW = {"draws": 250, "tune": 300, "chains": 2}
+
+def _prepare(
+    data: Dataset, spec: MMMSpec | None, roi_priors: pd.DataFrame | None, lift_tests: bool
+) -> tuple[ModelData, MMMSpec, np.ndarray, np.ndarray, np.ndarray]:
+    spec = spec if spec is not None else MMMSpec()
+    if not isinstance(spec, MMMSpec):
+        raise TypeError(f"spec must be an MMMSpec; got {type(spec).__name__}")
+    model_data = prepare_data(data, lift_tests=lift_tests)
+    log_median, log_sd, from_table = roi_prior_arrays(
+        roi_priors, model_data.cells, spec.roi_prior_median, spec.roi_prior_log_sd
+    )
+    return model_data, spec, log_median, log_sd, from_table
+
+
+def build_model(
+    data: Dataset,
+    spec: MMMSpec | None = None,
+    *,
+    roi_priors: pd.DataFrame | None = None,
+    lift_tests: bool = True,
+) -> pm.Model:
+    """The PyMC model :func:`fit` samples, built but not sampled, for analysts to inspect or extend.
+
+    Coordinates are labelled: ``week`` holds the Monday dates, ``region`` and ``channel`` the names, ``cell`` the
+    ``region/channel`` pairs with spend (per-cell variables such as ``roi`` run along ``cell``; see
+    :meth:`FittedMMM.labelled` for a posterior with separate ``region`` and ``channel`` dimensions). Revenue is
+    modelled in units of each region's mean weekly revenue.
+
+    Parameters
+    ----------
+    data : contracts.Dataset
+        Needs ``spend`` and ``kpi``; uses ``channels``, ``controls`` and ``lift_tests`` when present.
+    spec : MMMSpec, optional
+        Components (adstock, saturation; custom subclasses of :class:`mmm.Adstock` / :class:`mmm.Saturation` plug in)
+        and prior settings; default ``MMMSpec()``.
+    roi_priors : pandas.DataFrame, optional
+        Prior median and sd of ROI per cell (``region``, ``channel``, ``roi``, ``roi_sd``).
+    lift_tests : bool
+        Add the dataset's lift tests as likelihood terms.
+
+    Returns
+    -------
+    pymc.Model
+    """
+    model_data, spec, log_median, log_sd, _ = _prepare(data, spec, roi_priors, lift_tests)
+    return assemble_model(model_data, spec, log_median, log_sd)
+
+
+def prior_predictive(
+    data: Dataset,
+    spec: MMMSpec | None = None,
+    *,
+    draws: int = 500,
+    roi_priors: pd.DataFrame | None = None,
+    lift_tests: bool = True,
+    seed: int | None = None,
+):
+    """Draws from the prior and the prior predictive: what the model believes before it sees revenue.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``prior`` (every parameter and deterministic, e.g. ``roi``) and ``prior_predictive`` with
+        ``revenue`` in **currency** (week, region), beside ``observed_data`` (also in currency), so the two compare
+        directly, e.g. ``az.plot_ppc(idata, group="prior")``.
+    """
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be an integer >= 1; got {draws!r}")
+    model_data, spec, log_median, log_sd, _ = _prepare(data, spec, roi_priors, lift_tests)
+    model = assemble_model(model_data, spec, log_median, log_sd)
+    with model, _quiet():
+        idata = pm.sample_prior_predictive(draws=int(draws), random_seed=seed)
+    scale = model_data.revenue_scale
+    n_fit = model_data.n_weeks - spec.holdout_weeks
+    labels = {"week": model_data.weeks[:n_fit], "region": list(model_data.regions)}
+    for group in ("prior_predictive", "observed_data"):
+        ds = idata[group]
+        revenue = ds["revenue"]
+        dims = dict(zip(revenue.dims[-2:], labels, strict=True))
+        revenue = (revenue * scale).rename(dims).assign_coords(labels)
+        revenue.attrs["units"] = "currency per week"
+        idata[group] = ds.drop_vars("revenue").drop_dims(list(dims)).assign(revenue=revenue)
+    return idata
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Hide third-party noise a user cannot act on: PyMC's "Sampling: [...]" log line and PyTensor's notice that
+    it found no BLAS library (the forward draws do not need one)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def fit(
-    spend: pd.DataFrame,
-    kpi: pd.DataFrame,
+    data: Dataset,
     *,
-    channels: pd.DataFrame | None = None,
-    controls: pd.DataFrame | None = None,
-    lift_tests: pd.DataFrame | None = None,
-    roi_priors: pd.DataFrame | None = None,
     spec: MMMSpec | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    sampler: Sampler | None = None,
+    roi_priors: pd.DataFrame | None = None,
+    lift_tests: bool = True,
     seed: int | None = None,
-    sampler: str = "nutpie",
-    target_accept: float = 0.98,
-    preview: bool = False,
     check: bool = True,
 ) -> FittedMMM:
     """Fit the geo-hierarchical Bayesian media-mix model.
 
     Parameters
     ----------
-    spend, kpi : pandas.DataFrame
-        Weekly spend (``week``, ``region``, ``channel``, ``spend``) and revenue (``week``, ``region``, ``revenue``).
-    channels : pandas.DataFrame, optional
-        Channel catalog (``channel``, ``objective``); needed for :meth:`FittedMMM.response_curves`.
-    controls : pandas.DataFrame, optional
-        Weekly controls (``week``, ``region``, one column per control), e.g. promotion depth.
-    lift_tests : pandas.DataFrame, optional
-        Experiments (``region``, ``channel``, ``start``, ``end``, ``spend_delta``, ``revenue_delta``,
-        ``revenue_delta_se``); each adds a likelihood term on the implied incremental revenue.
-    roi_priors : pandas.DataFrame, optional
-        Prior mean and sd of ROI per cell (``region``, ``channel``, ``roi``, ``roi_sd``).
+    data : contracts.Dataset
+        Needs ``spend`` (weekly, per region and channel) and ``kpi`` (weekly revenue per region); uses ``channels``
+        (needed for :meth:`FittedMMM.response_curves`), ``controls`` and ``lift_tests`` when present. Plain tables go
+        in as ``contracts.Dataset(spend=spend, kpi=kpi, ...)``; a folder as ``contracts.load_dataset(folder)``; a
+        simulated world as ``world.data``.
     spec : MMMSpec, optional
         Model specification (default ``MMMSpec()``).
-    draws, tune, chains : int
-        Posterior draws and tuning steps per chain, and the number of chains.
+    sampler : Sampler, optional
+        NUTS settings (default ``Sampler()``: 4 chains × 1000 draws after 1000 tuning steps with nutpie);
+        ``Sampler.preview()`` for the app's quick look; a ``progress`` callback reports while it runs.
+    roi_priors : pandas.DataFrame, optional
+        Prior median and sd of ROI per cell (``region``, ``channel``, ``roi``, ``roi_sd``).
+    lift_tests : bool
+        Use the dataset's lift tests (each adds a likelihood term on the implied incremental revenue).
     seed : int, optional
-        Seed of the sampler; the same seed and data give the same posterior. ``None`` picks one and records it in
-        ``FittedMMM.info["seed"]``.
-    sampler : {"nutpie", "pymc", "numpyro"}
-        NUTS implementation; falls back to PyMC's own (with a warning) when the chosen one is not installed.
-        numpyro comes with the ``numpyro`` extra (``pip install -e ".[numpyro]"``).
-    target_accept : float
-        NUTS target acceptance rate in (0, 1). The default 0.98 takes smaller steps than the usual 0.8: lift tests
-        pin a cell's curve at a few spend levels, a narrow curved ridge in (ROI, saturation, adstock) where 0.95
-        diverged on up to 0.3% of draws and mixed the ROIs of always-on channels slowly (R-hat up to 1.02); 0.98
-        gave 0–0.05% divergences and R-hat <= 1.007 on the sample world for about 1.5x the sampling time.
-    preview : bool
-        Fast preview for the app: at most 250 draws after 300 tuning steps on 2 chains (39 s on the sample world on
-        the slower of this project's CPU types, compilation included; 57 s with 600 tuning steps). Since every free
-        parameter sits on unit prior scale (issue 11), short tuning no longer leaves chains crawling at the maximum
-        tree depth. Diagnostics will usually fail (few draws).
+        Seed of the sampler; the same seed, data and machine give the same posterior. ``None`` picks one and records
+        it in ``FittedMMM.info["seed"]``.
     check : bool
         Run :meth:`FittedMMM.diagnostics` and warn when a check fails.
 
@@ -82,109 +160,33 @@ def fit(
 
     Raises
     ------
+    TypeError
+        ``data`` is not a Dataset, ``spec`` not an MMMSpec or ``sampler`` not a Sampler.
     contracts.ContractError
-        A table breaks its contract, or the ``roi_priors`` table is invalid.
-    ValueError
-        A sampling setting is out of range.
+        The ``roi_priors`` table is invalid.
     """
-    spec = spec if spec is not None else MMMSpec()
-    if not isinstance(spec, MMMSpec):
-        raise ValueError(f"spec must be an MMMSpec; got {type(spec).__name__}")
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {sampler!r}")
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    if isinstance(target_accept, bool) or not isinstance(target_accept, (int, float)) or not 0 < target_accept < 1:
-        raise ValueError(f"target_accept must be a number in (0, 1); got {target_accept!r}")
-    if preview:
-        draws, tune, chains = min(draws, PREVIEW["draws"]), min(tune, PREVIEW["tune"]), min(chains, PREVIEW["chains"])
+    sampler = sampler if sampler is not None else Sampler()
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"sampler must be an mmm.Sampler; got {type(sampler).__name__}")
     seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
-
-    data = prepare_data(spend, kpi, channels=channels, controls=controls, lift_tests=lift_tests)
-    log_median, log_sd, from_table = roi_prior_arrays(
-        roi_priors, data.cells, spec.roi_prior_median, spec.roi_prior_log_sd
-    )
-    model = build_model(data, spec, log_median, log_sd)
+    model_data, spec, log_median, log_sd, from_table = _prepare(data, spec, roi_priors, lift_tests)
+    model = assemble_model(model_data, spec, log_median, log_sd)
     started = time.perf_counter()
-    idata, used = _sample(
-        model, sampler, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=float(target_accept)
-    )
+    idata, used = run(model, sampler, seed)
     seconds = time.perf_counter() - started
-    prior = data.cells[["region", "channel"]].assign(
+    prior = model_data.cells[["region", "channel"]].assign(
         prior_log_median=log_median, prior_log_sd=log_sd, prior_source=np.where(from_table, "table", "default")
     )
     info = {
+        **sampler.settings(),
         "sampler": used,
-        "draws": int(draws),
-        "tune": int(tune),
-        "chains": int(chains),
         "seed": seed,
-        "target_accept": float(target_accept),
         "seconds": seconds,
-        "preview": bool(preview),
+        "lift_tests": len(model_data.lift_tests),
+        "preview": sampler.draws * sampler.chains <= 500,
         "free_vars": [rv.name for rv in model.free_RVs],
     }
-    fitted = FittedMMM(data=data, spec=spec, idata=idata, roi_prior=prior, info=info)
+    fitted = FittedMMM(data=model_data, spec=spec, idata=idata, roi_prior=prior, info=info)
     if check:
         fitted.diagnostics(warn=True)
     return fitted
-
-
-def _sample(
-    model, sampler: str, *, draws: int, tune: int, chains: int, seed: int, target_accept: float
-) -> tuple[Any, str]:
-    keep = [v.name for v in model.free_RVs + model.deterministics]
-    if sampler == "nutpie":
-        try:
-            import nutpie
-        except ImportError:
-            warnings.warn("nutpie is not installed; sampling with PyMC's NUTS instead", UserWarning, stacklevel=3)
-            sampler = "pymc"
-        else:
-            compiled = nutpie.compile_pymc_model(model, backend="numba")
-            idata = nutpie.sample(
-                compiled,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=min(chains, 2),
-                seed=seed,
-                target_accept=target_accept,
-                progress_bar=False,
-                save_warmup=False,
-            )
-            return _only(idata, keep), "nutpie"
-    import pymc as pm
-
-    kwargs: dict[str, Any] = {}
-    if sampler == "numpyro":
-        try:
-            import numpyro  # noqa: F401
-        except ImportError:
-            warnings.warn("numpyro is not installed; sampling with PyMC's NUTS instead", UserWarning, stacklevel=3)
-            sampler = "pymc"
-        else:
-            kwargs["nuts_sampler"] = "numpyro"
-    with model:
-        idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=min(chains, 2),
-            random_seed=seed,
-            target_accept=target_accept,
-            progressbar=False,
-            compute_convergence_checks=False,
-            **kwargs,
-        )
-    return _only(idata, keep), sampler
-
-
-def _only(idata, keep: list[str]):
-    """Drop sampler extras (e.g. unconstrained copies) from the posterior; keep observed data and stats."""
-    post = idata.posterior
-    drop = [v for v in post.data_vars if v not in keep]
-    if drop:
-        idata.posterior = post.drop_vars(drop)
-    return idata

@@ -21,7 +21,7 @@ MODEL_FILE = "model.json"
 FORMAT_VERSION = 1
 
 
-def save(fitted: FittedMMM, path: str | Path) -> Path:
+def save(fitted: FittedMMM, path: str | Path) -> Path:  # FittedMMM only as a type: no import circle
     """Write ``fitted`` to directory ``path`` (created if needed): ``posterior.nc`` and ``model.json``.
 
     Returns
@@ -43,8 +43,9 @@ def save(fitted: FittedMMM, path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path) -> FittedMMM:
-    """Read a fit written by :meth:`FittedMMM.save`.
+def read(path: str | Path) -> dict[str, Any]:
+    """Read the parts of a fit written by :meth:`FittedMMM.save` (the keyword arguments of ``FittedMMM``); use
+    :func:`mmm.load` to get the fit itself.
 
     Raises
     ------
@@ -53,8 +54,6 @@ def load(path: str | Path) -> FittedMMM:
     ValueError
         The files were written by an incompatible version.
     """
-    from mmm.results import FittedMMM
-
     path = Path(path)
     for name in (POSTERIOR_FILE, MODEL_FILE):
         if not (path / name).exists():
@@ -63,13 +62,13 @@ def load(path: str | Path) -> FittedMMM:
     if payload.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"model.json format_version must be {FORMAT_VERSION}; got {payload.get('format_version')!r}")
     idata = az.from_netcdf(str(path / POSTERIOR_FILE))
-    return FittedMMM(
-        data=_data_from_dict(payload["data"]),
-        spec=MMMSpec.from_dict(payload["spec"]),
-        idata=idata,
-        roi_prior=pd.DataFrame(payload["roi_prior"]),
-        info=payload["info"],
-    )
+    return {
+        "data": _data_from_dict(payload["data"]),
+        "spec": MMMSpec.from_dict(payload["spec"]),
+        "idata": idata,
+        "roi_prior": pd.DataFrame(payload["roi_prior"]),
+        "info": payload["info"],
+    }
 
 
 def _frame(df: pd.DataFrame) -> dict[str, list[Any]]:

@@ -26,8 +26,8 @@ from mmm.data import ModelData
 from mmm.spec import MMMSpec
 
 
-def build_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_log_sd: np.ndarray) -> pm.Model:
-    """Build (not sample) the PyMC model.
+def assemble_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_log_sd: np.ndarray) -> pm.Model:
+    """Build (not sample) the PyMC model from prepared arrays (the public entry is :func:`mmm.build_model`).
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def build_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_
             f"with {data.n_weeks} weeks of data"
         )
     coords = {
-        "week": np.arange(data.n_weeks),
+        "week": data.weeks,
         "region": list(data.regions),
         "channel": list(data.channels),
         "cell": [data.cell_label(i) for i in range(len(data.cells))],
@@ -79,7 +79,7 @@ def pooled_cells(data: ModelData) -> np.ndarray:
 
 
 def prior_log_roi_sd(data: ModelData, spec: MMMSpec, roi_log_sd: np.ndarray) -> np.ndarray:
-    """Prior sd of each cell's log ROI in :func:`build_model`, exactly.
+    """Prior sd of each cell's log ROI in :func:`assemble_model`, exactly.
 
     ``log ROI = m + s·channel_z + region_sd·cell_z`` (the last term for pooled cells only), with the z standard
     normal and independent of ``region_sd ~ Gamma(2, 2/r)``, so the variance is ``s² + E[region_sd²]`` with

@@ -12,12 +12,15 @@ from typing import Any
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
+from contracts import PERIOD_WEEKS, ROI_HURDLE, ResponseCurves, hdi, interval_label
+from mmm import io
 from mmm.adstock import lagged
 from mmm.data import ModelData
+from mmm.diagnostics import Diagnostics, diagnose
 from mmm.model import prior_log_roi_sd
 from mmm.spec import MMMSpec
-from mmm.stats import hdi
 
 #: Draws processed at a time when the whole (draws, weeks, cells) array would be large.
 _CHUNK = 500
@@ -99,46 +102,49 @@ class FittedMMM:
         return self.draws("baseline") * self.data.revenue_scale + media
 
     # ------------------------------------------------------------------ answers
-    def roi(self, hurdle: float = 1.5, hdi_prob: float = 0.9) -> pd.DataFrame:
+    def roi(self, roi_hurdle: float = ROI_HURDLE, hdi_prob: float = 0.9) -> pd.DataFrame:
         """ROI per (region, channel) over the data window, with uncertainty.
 
         Parameters
         ----------
-        hurdle : float
-            ROI below which a cell is flagged; ``p_below_hurdle`` is the posterior probability of that.
+        roi_hurdle : float
+            ROI below which a cell is flagged; ``p_roi_below_hurdle`` is the posterior probability of that at the
+            **observed** spend (the plan's ``flag`` is judged at the recommended spend instead).
         hdi_prob : float
-            Mass of the highest-density intervals.
+            Mass of the highest-density intervals (recorded in ``attrs["interval"]``, e.g. ``"90% HDI"``).
 
         Returns
         -------
         pandas.DataFrame
-            ``region``, ``channel``, ``objective``, ``spend``, ``contribution`` (posterior mean) with
-            ``contribution_hdi_low/high``, ``roi_mean``, ``roi_median``, ``roi_sd``, ``roi_hdi_low``,
-            ``roi_hdi_high``, ``p_below_hurdle``, ``mroi_mean``, ``mroi_hdi_low``, ``mroi_hdi_high`` (marginal ROI:
-            extra revenue per extra unit of spend when the cell's whole spend series grows in proportion),
-            ``prior_source``, ``prior_sd_ratio`` (posterior sd of log ROI over its prior sd: near 1, the data
-            hardly moved the prior), ``prior_dominated`` (``prior_sd_ratio`` above
+            ``region``, ``channel``, ``objective``, ``spend_window`` (spend over the data window),
+            ``contribution`` (posterior mean over the window) with ``contribution_low/high``, ``roi`` (posterior
+            mean), ``roi_median``, ``roi_sd``, ``roi_low``, ``roi_high``, ``p_roi_below_hurdle``, ``mroi``,
+            ``mroi_low``, ``mroi_high`` (marginal ROI: extra revenue per extra unit of spend when the cell's whole
+            spend series grows in proportion), ``prior_source``, ``prior_sd_ratio`` (posterior sd of log ROI over
+            its prior sd: near 1, the data hardly moved the prior), ``prior_dominated`` (``prior_sd_ratio`` above
             :data:`PRIOR_DOMINATED_RATIO`: the ROI is mostly the prior's; a lift test would inform it), and the
             ROI's own convergence: ``rhat`` (NaN with one chain) and ``ess_bulk``; see :meth:`diagnostics` for the
             verdict.
         """
-        if not (isinstance(hurdle, (int, float)) and np.isfinite(hurdle) and hurdle > 0):
-            raise ValueError(f"hurdle must be a finite number > 0; got {hurdle!r}")
+        if isinstance(roi_hurdle, bool) or not (
+            isinstance(roi_hurdle, (int, float)) and np.isfinite(roi_hurdle) and roi_hurdle > 0
+        ):
+            raise ValueError(f"roi_hurdle must be a finite number > 0; got {roi_hurdle!r}")
         roi = self.draws("roi")
         spend = self.data.spend.sum(axis=0)
         mroi = self.mroi_draws()
         out = self.data.cells.copy()
-        out["spend"] = spend
+        out["spend_window"] = spend
         contribution = roi * spend
         out["contribution"] = contribution.mean(axis=0)
-        out["contribution_hdi_low"], out["contribution_hdi_high"] = hdi(contribution, hdi_prob)
-        out["roi_mean"] = roi.mean(axis=0)
+        out["contribution_low"], out["contribution_high"] = hdi(contribution, hdi_prob)
+        out["roi"] = roi.mean(axis=0)
         out["roi_median"] = np.median(roi, axis=0)
         out["roi_sd"] = roi.std(axis=0)
-        out["roi_hdi_low"], out["roi_hdi_high"] = hdi(roi, hdi_prob)
-        out["p_below_hurdle"] = (roi < hurdle).mean(axis=0)
-        out["mroi_mean"] = mroi.mean(axis=0)
-        out["mroi_hdi_low"], out["mroi_hdi_high"] = hdi(mroi, hdi_prob)
+        out["roi_low"], out["roi_high"] = hdi(roi, hdi_prob)
+        out["p_roi_below_hurdle"] = (roi < roi_hurdle).mean(axis=0)
+        out["mroi"] = mroi.mean(axis=0)
+        out["mroi_low"], out["mroi_high"] = hdi(mroi, hdi_prob)
         out["prior_source"] = self.roi_prior["prior_source"].to_numpy()
         prior_sd = prior_log_roi_sd(self.data, self.spec, self.roi_prior["prior_log_sd"].to_numpy())
         out["prior_sd_ratio"] = np.log(roi).std(axis=0) / prior_sd
@@ -151,6 +157,8 @@ class FittedMMM:
             else:
                 out["rhat"] = np.nan
             out["ess_bulk"] = az.ess(post, var_names=["roi"], method="bulk")["roi"].values
+        out.attrs["interval"] = interval_label(hdi_prob)
+        out.attrs["roi_hurdle"] = float(roi_hurdle)
         return out
 
     def mroi_draws(self) -> np.ndarray:
@@ -210,8 +218,9 @@ class FittedMMM:
         Returns
         -------
         pandas.DataFrame
-            ``week``, ``region``, ``channel`` (``"baseline"`` for the baseline rows), ``spend``,
-            ``contribution_mean``, ``contribution_hdi_low``, ``contribution_hdi_high``.
+            ``week``, ``region``, ``channel`` (``"baseline"`` for the baseline rows), ``spend_weekly``,
+            ``contribution`` (posterior mean, currency per week), ``contribution_low``, ``contribution_high``
+            (interval in ``attrs["interval"]``).
         """
         draws = self.contribution_draws()
         low, high = hdi(draws, hdi_prob)
@@ -221,10 +230,10 @@ class FittedMMM:
                 "week": np.repeat(self.data.weeks, n_c),
                 "region": np.tile(self.data.cells["region"].to_numpy(), n_t),
                 "channel": np.tile(self.data.cells["channel"].to_numpy(), n_t),
-                "spend": self.data.spend.reshape(-1),
-                "contribution_mean": draws.mean(axis=0).reshape(-1),
-                "contribution_hdi_low": low.reshape(-1),
-                "contribution_hdi_high": high.reshape(-1),
+                "spend_weekly": self.data.spend.reshape(-1),
+                "contribution": draws.mean(axis=0).reshape(-1),
+                "contribution_low": low.reshape(-1),
+                "contribution_high": high.reshape(-1),
             }
         )
         base = self.draws("baseline") * self.data.revenue_scale
@@ -235,15 +244,23 @@ class FittedMMM:
                 "week": np.repeat(self.data.weeks, n_r),
                 "region": np.tile(list(self.data.regions), n_t),
                 "channel": "baseline",
-                "spend": 0.0,
-                "contribution_mean": base.mean(axis=0).reshape(-1),
-                "contribution_hdi_low": b_low.reshape(-1),
-                "contribution_hdi_high": b_high.reshape(-1),
+                "spend_weekly": 0.0,
+                "contribution": base.mean(axis=0).reshape(-1),
+                "contribution_low": b_low.reshape(-1),
+                "contribution_high": b_high.reshape(-1),
             }
         )
-        return pd.concat([media, baseline], ignore_index=True)
+        out = pd.concat([media, baseline], ignore_index=True)
+        out.attrs["interval"] = interval_label(hdi_prob)
+        return out
 
-    def response_curves(self, period_weeks: int = 13, max_draws: int | None = None, seed: int = 0):
+    def response_curves(
+        self,
+        period_weeks: int = PERIOD_WEEKS,
+        max_draws: int | None = None,
+        seed: int = 0,
+        currency: str | None = None,
+    ) -> ResponseCurves:
         """Posterior response curves over a planning period, for the optimizer.
 
         With normalised adstock, a constant weekly spend ``x`` has adstock ``x`` in steady state, so the period
@@ -258,19 +275,20 @@ class FittedMMM:
             Keep at most this many posterior draws (chosen at random with ``seed``).
         seed : int
             Seed of that choice.
+        currency : str, optional
+            Currency of the spend and revenue tables (e.g. ``"EUR"``), carried by the curves into the plan.
 
         Returns
         -------
-        optimizer.ResponseCurves
+        contracts.ResponseCurves
         """
-        from optimizer import ResponseCurves
-
         if isinstance(period_weeks, bool) or not isinstance(period_weeks, (int, np.integer)) or period_weeks < 1:
             raise ValueError(f"period_weeks must be an integer >= 1; got {period_weeks!r}")
         cells = self.data.cells
         if cells["objective"].isna().any():
             raise ValueError(
-                "response_curves needs each channel's objective: pass channels= (the channel catalog) to mmm.fit"
+                "response_curves needs each channel's objective: fit on a dataset with a channels table (the channel "
+                "catalog: channel, objective)"
             )
         index = np.arange(self.n_draws)
         if max_draws is not None and max_draws < self.n_draws:
@@ -279,19 +297,63 @@ class FittedMMM:
         sat = self._cell_params("cell_saturation_", index)
         family, scale, shape = self.spec.saturation.curve_family(sat, self.data.spend_scale)
         p = float(period_weeks)
-        kwargs = {"beta": p * beta}
+        kwargs = {"beta": p * beta, "period_weeks": int(period_weeks), "currency": currency}
         if family == "hill":
             return ResponseCurves.hill(cells, half_saturation=p * scale, shape=shape, **kwargs)
         return getattr(ResponseCurves, family)(cells, lam=p * scale, **kwargs)
 
-    def diagnostics(self, warn: bool = True, seed: int = 0):
-        """Model-health checks and a verdict (see :func:`mmm.diagnostics.diagnose`)."""
-        from mmm.diagnostics import diagnose
+    def labelled(self) -> az.InferenceData:
+        """The posterior with separate ``region`` and ``channel`` dimensions, for ArviZ plots and ``xarray`` selection.
 
+        Every per-cell variable (``roi``, ``beta``, ``cell_*`` ...) is unstacked from ``cell`` into (``region``,
+        ``channel``); a (region, channel) pair without spend is NaN. Weeks are dates. The fit itself is unchanged.
+
+        Examples
+        --------
+        >>> fitted.labelled().posterior["roi"].sel(region="Asia", channel="meta_ads")   # doctest: +SKIP
+        """
+        post = self.idata.posterior
+        cells = self.data.cells
+        index = xr.Coordinates.from_pandas_multiindex(
+            pd.MultiIndex.from_arrays(
+                [cells["region"].to_numpy(), cells["channel"].to_numpy()], names=["region", "channel"]
+            ),
+            "cell",
+        )
+        per_cell = [v for v in post.data_vars if "cell" in post[v].dims]
+        clash = [d for d in ("region", "channel") if d in post.dims]
+        other = post.drop_vars(per_cell)
+        stacked = post[per_cell].drop_vars("cell").assign_coords(index).unstack("cell")
+        if clash:
+            stacked = stacked.reindex({d: other[d].values for d in clash if d in stacked.dims})
+        merged = other.merge(stacked)
+        out = az.InferenceData(posterior=merged)
+        for group in self.idata.groups():
+            if group != "posterior":
+                out.add_groups({group: self.idata[group]})
+        return out
+
+    def diagnostics(self, warn: bool = True, seed: int = 0) -> Diagnostics:
+        """Model-health checks and a verdict (see :func:`mmm.diagnostics.diagnose`)."""
         return diagnose(self, warn=warn, seed=seed)
 
     def save(self, path: str | Path) -> Path:
-        """Write the fit to directory ``path`` (ArviZ netCDF + JSON; no pickle). See :func:`mmm.load`."""
-        from mmm.io import save
+        """Write the fit to directory ``path`` (ArviZ netCDF + JSON; no pickle). See :meth:`load`."""
+        return io.save(self, path)
 
-        return save(self, path)
+    @classmethod
+    def load(cls, path: str | Path) -> FittedMMM:
+        """Read a fit written by :meth:`save`; it gives the same answers as the fit that was saved.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` lacks ``posterior.nc`` or ``model.json``.
+        ValueError
+            The files were written by an incompatible version.
+        """
+        return cls(**io.read(path))
+
+
+#: Read a fit written by :meth:`FittedMMM.save` (same as :meth:`FittedMMM.load`).
+load = FittedMMM.load

@@ -20,7 +20,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mmm.components import component_from_dict
+from mmm.components import component_from_dict, register
+
+#: Saturation components by ``kind``; every subclass with a ``kind`` registers itself.
+SATURATIONS: dict[str, type[Saturation]] = {}
 
 #: Floor on scaled spend inside powers, so gradients stay finite in weeks without adstock.
 _EPS = 1e-9
@@ -28,9 +31,18 @@ _EPS = 1e-9
 
 @dataclass(frozen=True)
 class Saturation(ABC):
-    """Base class: a saturating response with its default priors."""
+    """Base class: a saturating response with its default priors.
+
+    To plug in a curve of your own, subclass it as a frozen dataclass with a unique ``kind`` and implement
+    :meth:`apply`, :meth:`elasticity`, :meth:`priors` and :meth:`curve_family` (the optimizer's family closest to your
+    curve); ``MMMSpec(saturation=YourSaturation())`` then builds, fits, saves and loads like the built-in ones.
+    """
 
     kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register(SATURATIONS, "saturation", cls)
 
     @abstractmethod
     def apply(self, x: Any, params: dict[str, Any], xp: Any) -> Any:
@@ -48,7 +60,7 @@ class Saturation(ABC):
     def curve_family(
         self, params: dict[str, np.ndarray], spend_scale: np.ndarray
     ) -> tuple[str, np.ndarray, np.ndarray]:
-        """(family, weekly scale in spend units, shape) for :class:`optimizer.ResponseCurves`."""
+        """(family, weekly scale in spend units, shape) for :class:`contracts.ResponseCurves`."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (``kind`` plus fields)."""
@@ -151,9 +163,6 @@ def _standard_lognormal(name: str, log_sd: float, dims: str) -> Any:
 
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
     return pm.Deterministic(name, pm.math.exp(log_sd * z), dims=dims)
-
-
-SATURATIONS: dict[str, type[Saturation]] = {"hill": HillSaturation, "logistic": LogisticSaturation}
 
 
 def saturation_from_dict(data: dict[str, Any]) -> Saturation:

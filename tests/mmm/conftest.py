@@ -34,9 +34,7 @@ def world():
 
 @pytest.fixture(scope="session")
 def data(world):
-    return prepare_data(
-        world.spend, world.kpi, channels=world.channels, controls=world.controls, lift_tests=world.lift_tests
-    )
+    return prepare_data(world.data)
 
 
 def truth_posterior(world, data, n_chains: int = 2, n_draws: int = 50, jitter: float = 0.0, seed: int = 0):
@@ -61,9 +59,9 @@ def truth_posterior(world, data, n_chains: int = 2, n_draws: int = 50, jitter: f
 
     posterior = {
         "roi": rep(cells["roi"]),
-        "beta": rep(cells["beta"].to_numpy() / rev_scale),
+        "beta": rep(cells["beta_weekly"].to_numpy() / rev_scale),
         "cell_adstock_alpha": rep(cells["adstock_alpha"]),
-        "cell_saturation_half_saturation": rep(cells["half_saturation"].to_numpy() / data.spend_scale),
+        "cell_saturation_half_saturation": rep(cells["half_saturation_weekly"].to_numpy() / data.spend_scale),
         "cell_saturation_shape": rep(cells["hill_shape"]),
         "baseline": rep(baseline),
         "sigma": rep(noise_sd * world.truth.meta["baseline_params"][0]["level"] / data.revenue_scale[0]),
@@ -73,7 +71,7 @@ def truth_posterior(world, data, n_chains: int = 2, n_draws: int = 50, jitter: f
     dims |= {name: cell for name in posterior if name.startswith("cell_")}
     coords = {
         "cell": [data.cell_label(i) for i in range(len(data.cells))],
-        "week": np.arange(data.n_weeks),
+        "week": data.weeks,
         "region": list(data.regions),
     }
     return az.from_dict(

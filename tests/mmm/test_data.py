@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from contracts import ContractError
+from contracts import ContractError, Dataset
 from mmm.data import prepare_data
 
 
@@ -35,18 +35,20 @@ def test_bad_input_raises_contract_error(world):
     spend = world.spend.copy()
     spend.loc[3, "spend"] = -5.0
     with pytest.raises(ContractError) as info:
-        prepare_data(spend, world.kpi)
+        Dataset(spend=spend, kpi=world.kpi)
     assert info.value.table == "spend"
     with pytest.raises(ContractError):
-        prepare_data(world.spend, world.kpi.drop(columns="revenue"))
+        Dataset(spend=world.spend, kpi=world.kpi.drop(columns="revenue"))
     kpi = world.kpi[world.kpi["region"] == "Asia"]
     with pytest.raises(ContractError, match="region"):
-        prepare_data(world.spend, kpi)
+        Dataset(spend=world.spend, kpi=kpi)
+    with pytest.raises(TypeError, match="data must be a contracts.Dataset"):
+        prepare_data(world.spend)
 
 
 def test_cell_without_spend_is_left_out_loudly(world):
     spend = world.spend.copy()
     spend.loc[(spend["region"] == "Asia") & (spend["channel"] == "meta_ads"), "spend"] = 0.0
     with pytest.warns(UserWarning, match="1 cells have no spend.*Asia/meta_ads"):
-        data = prepare_data(spend, world.kpi)
+        data = prepare_data(Dataset(spend=spend, kpi=world.kpi))
     assert len(data.cells) == 5

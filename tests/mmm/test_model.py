@@ -4,7 +4,8 @@ import numpy as np
 import pytensor
 import pytest
 
-from mmm.model import build_model
+from contracts import Dataset
+from mmm.model import assemble_model as build_model
 from mmm.spec import MMMSpec
 
 
@@ -65,7 +66,8 @@ def test_log_baseline_level_is_what_media_leave_of_mean_revenue(data, holdout):
 def test_baseline_shape_combines_trend_and_season_as_the_form_says(world, form):
     from mmm.data import prepare_data
 
-    data = prepare_data(world.spend, world.kpi, channels=world.channels)  # no controls: trend and season only
+    # no controls: trend and season only
+    data = prepare_data(Dataset(spend=world.spend, kpi=world.kpi, channels=world.channels))
     spec = MMMSpec(fourier_order=1, baseline=form)
     n = len(data.cells)
     model = build_model(data, spec, np.full(n, np.log(1.5)), np.full(n, 0.8))
@@ -95,7 +97,7 @@ def test_prior_sd_of_log_roi_matches_prior_draws_with_and_without_a_cell_effect(
     spend = world.spend.copy()
     spend.loc[(spend["region"] == "Europe") & (spend["channel"] == "youtube_video"), "spend"] = 0.0
     with pytest.warns(DataWarning, match=r"1 cells have no spend and are left out of the model"):
-        data = prepare_data(spend, world.kpi, channels=world.channels, controls=world.controls)
+        data = prepare_data(Dataset(spend=spend, kpi=world.kpi, channels=world.channels, controls=world.controls))
     single = (data.cells["channel"] == "youtube_video").to_numpy()
     assert single.sum() == 1 and not pooled_cells(data)[single].any() and pooled_cells(data)[~single].all()
     spec = MMMSpec(roi_region_sd=0.4)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import mmm
-from mmm.stats import hdi
+from contracts import hdi
 
 
 def _truth_cells(world, fitted):
@@ -18,23 +18,31 @@ def _truth_cells(world, fitted):
 
 
 def test_roi_and_mroi_equal_truth(world, truth_fit):
-    table = truth_fit.roi(hurdle=1.5)
+    table = truth_fit.roi(roi_hurdle=1.5)
     truth = _truth_cells(world, truth_fit)
-    np.testing.assert_allclose(table["roi_mean"], truth["roi"], rtol=1e-9)
-    np.testing.assert_allclose(table["contribution"], truth["contribution"], rtol=1e-9)
-    np.testing.assert_allclose(table["mroi_mean"], truth["mroi"], rtol=1e-6)
-    np.testing.assert_array_equal(table["p_below_hurdle"], (truth["roi"] < 1.5).astype(float))
-    for col in ("roi_median", "roi_hdi_low", "roi_hdi_high", "mroi_hdi_low", "p_below_hurdle"):
-        assert col in table
+    np.testing.assert_allclose(table["roi"], truth["roi"], rtol=1e-9)
+    np.testing.assert_allclose(table["spend_window"], truth["spend_window"], rtol=1e-9)
+    np.testing.assert_allclose(table["contribution"], truth["contribution_window"], rtol=1e-9)
+    np.testing.assert_allclose(table["mroi"], truth["mroi"], rtol=1e-6)
+    np.testing.assert_array_equal(table["p_roi_below_hurdle"], (truth["roi"] < 1.5).astype(float))
+    # every draw is the truth: each interval collapses onto it
+    np.testing.assert_allclose(table["roi_low"], truth["roi"], rtol=1e-9)
+    np.testing.assert_allclose(table["roi_high"], truth["roi"], rtol=1e-9)
+    np.testing.assert_allclose(table["mroi_low"], truth["mroi"], rtol=1e-6)
+    np.testing.assert_allclose(table["roi_median"], truth["roi"], rtol=1e-9)
+    assert table.attrs == {"interval": "90% HDI", "roi_hurdle": 1.5}
+    assert truth_fit.roi(hdi_prob=0.5).attrs["interval"] == "50% HDI"
 
 
 def test_contributions_equal_truth(world, truth_fit):
     got = truth_fit.contributions()
     media = got[got["channel"] != "baseline"].set_index(["week", "region", "channel"])
     truth = world.truth.weekly.set_index(["week", "region", "channel"])
-    joined = media.join(truth["contribution"])
-    np.testing.assert_allclose(joined["contribution_mean"], joined["contribution"], rtol=1e-8, atol=1e-6)
-    assert (got["contribution_hdi_low"] <= got["contribution_hdi_high"]).all()
+    joined = media.join(truth["contribution"], rsuffix="_true")
+    np.testing.assert_allclose(joined["contribution"], joined["contribution_true"], rtol=1e-8, atol=1e-6)
+    np.testing.assert_allclose(joined["contribution_low"], joined["contribution_true"], rtol=1e-8, atol=1e-6)
+    assert (got["contribution_low"] <= got["contribution_high"]).all()
+    assert got.attrs["interval"] == "90% HDI"
     assert (got["channel"] == "baseline").sum() == 78 * 2
 
 
@@ -45,9 +53,11 @@ def test_response_curves_equal_truth_curves(world, truth_fit):
         list(zip(oracle.cells["region"], oracle.cells["channel"], strict=True)).index((r, c))
         for r, c in zip(curves.cells["region"], curves.cells["channel"], strict=True)
     ]
-    spend = world.truth.period_spend(13)["spend"].to_numpy()[order]
+    spend = world.truth.average_period_spend(13)["spend_period"].to_numpy()[order]
     np.testing.assert_allclose(curves.revenue(spend)[0], oracle.revenue(spend[np.argsort(order)])[0][order], rtol=1e-9)
     assert curves.n_draws == truth_fit.n_draws
+    assert (curves.period_weeks, curves.currency) == (13, None)
+    assert truth_fit.response_curves(period_weeks=4, currency="EUR").currency == "EUR"
     assert truth_fit.response_curves(max_draws=7).n_draws == 7
     with pytest.raises(ValueError, match="period_weeks must be an integer >= 1; got 0"):
         truth_fit.response_curves(period_weeks=0)
@@ -72,7 +82,7 @@ def test_save_load_round_trip(tmp_path, truth_fit):
     truth_fit.save(tmp_path / "fit")
     loaded = mmm.load(tmp_path / "fit")
     assert loaded.spec == truth_fit.spec
-    np.testing.assert_allclose(loaded.roi()["mroi_mean"], truth_fit.roi()["mroi_mean"])
+    pd.testing.assert_frame_equal(loaded.roi(), truth_fit.roi())
     assert loaded.data.weeks.equals(truth_fit.data.weeks)
     assert list(loaded.data.lift_tests["start"]) == list(truth_fit.data.lift_tests["start"])
     assert not any(p.suffix in (".pkl", ".pickle") for p in (tmp_path / "fit").iterdir())
@@ -81,8 +91,8 @@ def test_save_load_round_trip(tmp_path, truth_fit):
 
 
 def test_roi_hurdle_validation(truth_fit):
-    with pytest.raises(ValueError, match="hurdle must be a finite number > 0; got -1"):
-        truth_fit.roi(hurdle=-1)
+    with pytest.raises(ValueError, match="roi_hurdle must be a finite number > 0; got -1"):
+        truth_fit.roi(roi_hurdle=-1)
 
 
 def test_hdi_by_hand():
