@@ -1,11 +1,11 @@
 """Bayesian media-mix model (PyMC): adstock, saturation, geo hierarchy, ROI priors, lift-test calibration,
 diagnostics and response curves.
 
->>> import mmm                                                                   # doctest: +SKIP
->>> fitted = mmm.fit(data, sampler=mmm.Sampler.preview(), seed=1)              # data: contracts.Dataset  # doctest: +SKIP
->>> fitted.roi(roi_hurdle=1.5)                                                   # doctest: +SKIP
->>> curves = fitted.response_curves(period_weeks=13)     # contracts.ResponseCurves  # doctest: +SKIP
->>> model = mmm.build_model(data)                        # the PyMC model, to inspect or extend  # doctest: +SKIP
+>>> import mmm                                                        # doctest: +SKIP
+>>> fitted = mmm.fit(data, sampler=mmm.Sampler.preview(), seed=1)   # data: contracts.Dataset  # doctest: +SKIP
+>>> fitted.roi(roi_hurdle=1.5)                                        # doctest: +SKIP
+>>> curves = fitted.response_curves(period_weeks=13)   # contracts.ResponseCurves  # doctest: +SKIP
+>>> model = mmm.build_model(data)                      # the PyMC model, to extend  # doctest: +SKIP
 """
 
 from mmm.adstock import Adstock, DelayedAdstock, GeometricAdstock

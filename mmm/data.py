@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from contracts import DataWarning, Dataset
+from contracts import Dataset, DataWarning
 from mmm.spec import WEEKS_PER_YEAR
 
 

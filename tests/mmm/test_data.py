@@ -42,7 +42,7 @@ def test_bad_input_raises_contract_error(world):
     kpi = world.kpi[world.kpi["region"] == "Asia"]
     with pytest.raises(ContractError, match="region"):
         Dataset(spend=world.spend, kpi=kpi)
-    with pytest.raises(TypeError, match="data must be a contracts.Dataset"):
+    with pytest.raises(TypeError, match=r"data must be a contracts\.Dataset"):
         prepare_data(world.spend)
 
 
