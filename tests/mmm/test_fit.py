@@ -77,7 +77,7 @@ def test_bad_settings_and_tables(clean):
         mmm.Sampler(draws=0)
     with pytest.raises(ValueError, match=r"Sampler\.target_accept must be a number in \(0, 1\); got 1\.2"):
         mmm.Sampler(target_accept=1.2)
-    with pytest.raises(TypeError, match="sampler must be an mmm.Sampler; got dict"):
+    with pytest.raises(TypeError, match=r"sampler must be an mmm\.Sampler; got dict"):
         mmm.fit(data, sampler={"draws": 10})
     with pytest.raises(TypeError, match="spec must be an MMMSpec"):
         mmm.fit(data, spec={"l_max": 8})
