@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from contracts.errors import MAX_ROWS_SHOWN, ContractError, DataWarning, Problem, format_value
 
-__all__ = ["ContractError", "DataWarning", "SkippedRowsWarning", "contract_error"]
+__all__ = ["ContractError", "DataWarning", "SkippedRowsWarning", "contract_error", "warn"]
+
+_PACKAGE_DIR = str(Path(__file__).parent) + os.sep
 
 
 class SkippedRowsWarning(DataWarning):
-    """Rows were skipped (e.g. paths with no conversions and no nulls); the count is in the result's ``attrs``."""
+    """Rows were skipped (e.g. paths with no conversions and no nulls); counted by reason in the result's
+    ``skipped``."""
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Warn, attributing the warning to the first caller outside this package (the user's line)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def contract_error(

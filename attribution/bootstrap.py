@@ -13,14 +13,24 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from contracts import interval_label
+
 from .heuristics import heuristic_matrices, parse_touch_days
-from .markov import _check_order, chain_credit, markov_design
-from .paths import ParsedPaths, apply_by_segment
+from .markov import _check_order, chain_credit, chain_table, markov_design
+from .paths import ParsedPaths, apply_by_segment, resolve_sep, segment_columns
+from .results import Credit, Paths
 from .shapley import shapley_matrix
 
 __all__ = ["METHODS", "bootstrap", "resample_counts"]
 
 METHODS = ("markov", "shapley", "heuristics")
+#: The options each method takes, with their defaults (those of ``markov``, ``shapley``, ``heuristics``).
+OPTIONS: dict[str, dict[str, object]] = {
+    "markov": {"order": 1},
+    "shapley": {"ordered": False},
+    "heuristics": {"half_life_days": 7.0},
+}
+INTERVAL_KIND = "bootstrap percentile"
 _CHUNK = 32  # replicates drawn per multinomial call (bounds memory at 32 x 2 x n_paths integers)
 
 Replicate = Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, np.ndarray]]
@@ -49,15 +59,16 @@ def resample_counts(parsed: ParsedPaths, n_boot: int, rng: np.random.Generator):
 
 
 def _markov_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, Replicate]:
-    design = markov_design(parsed, _check_order(options.get("order", 1)))
+    design = markov_design(parsed, _check_order(options["order"]))
     keys = ("conversions", "value", "removal_effect", "removal_effect_value")
 
     def replicate(c: np.ndarray, v: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
         fit = chain_credit(design, c, v, n)
         return {k: fit[k] for k in keys}
 
-    point = replicate(parsed.conversions, parsed.values, parsed.nulls)
-    return pd.DataFrame({"channel": parsed.channels, **point}), replicate
+    fit = chain_credit(design, parsed.conversions, parsed.values, parsed.nulls)
+    options["_chains"].append({"conversion_probability": fit["conversion_probability"], "n_states": design.n_states})
+    return pd.DataFrame({"channel": parsed.channels, **{k: fit[k] for k in keys}}), replicate
 
 
 def _linear_setup(matrices: dict[str, object], frame: pd.DataFrame) -> tuple[pd.DataFrame, Replicate]:
@@ -72,7 +83,7 @@ def _linear_setup(matrices: dict[str, object], frame: pd.DataFrame) -> tuple[pd.
 
 
 def _shapley_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, Replicate]:
-    ordered = bool(options.get("ordered", False))
+    ordered = bool(options["ordered"])
     matrix, targets = shapley_matrix(parsed, ordered)
     if ordered:
         frame = pd.DataFrame({"channel": parsed.channels[targets[:, 0]], "position": targets[:, 1] + 1})
@@ -88,8 +99,8 @@ def _shapley_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -> t
 
 
 def _heuristics_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, Replicate]:
-    days = parse_touch_days(table["touch_days"], parsed) if "touch_days" in table.columns else None
-    matrices = heuristic_matrices(parsed, days, float(options.get("half_life_days", 7.0)))
+    days = parse_touch_days(table["touch_days"], parsed, options["_sep"]) if "touch_days" in table.columns else None
+    matrices = heuristic_matrices(parsed, days, float(options["half_life_days"]))
     frame, replicate = _linear_setup(matrices, pd.DataFrame({"channel": parsed.channels}))
     return frame.assign(**replicate(parsed.conversions, parsed.values, parsed.nulls)), replicate
 
@@ -97,26 +108,38 @@ def _heuristics_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -
 _SETUPS = {"markov": _markov_setup, "shapley": _shapley_setup, "heuristics": _heuristics_setup}
 
 
-def _interval_columns(column: str) -> tuple[str, str]:
-    return ("ci_low", "ci_high") if column == "conversions" else (f"{column}_ci_low", f"{column}_ci_high")
+def _method_options(method: str, options: dict[str, object]) -> dict[str, object]:
+    """The method's options with their defaults; unknown ones are an error, not silently ignored."""
+    allowed = OPTIONS[method]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"bootstrap of {method!r} got unexpected option(s) {unknown}; allowed: {sorted(allowed)}")
+    out = {**allowed, **options}
+    if method == "heuristics" and not (isinstance(out["half_life_days"], int | float) and out["half_life_days"] > 0):
+        raise ValueError(f"half_life_days must be a positive number, got {out['half_life_days']!r}")
+    if method == "markov":
+        out["order"] = _check_order(out["order"])
+    if method == "shapley":
+        out["ordered"] = bool(out["ordered"])
+    return out
 
 
 def bootstrap(
-    paths: pd.DataFrame,
+    paths: pd.DataFrame | Paths,
     method: str = "markov",
     n_boot: int = 200,
     level: float = 0.9,
     seed: int = 0,
-    sep: str = ">",
+    sep: str | None = None,
     by: str | Sequence[str] | None = None,
     **options: object,
-) -> pd.DataFrame:
+) -> Credit:
     """Credit of a method with percentile bootstrap intervals from resampled journeys.
 
     Parameters
     ----------
-    paths : pandas.DataFrame
-        Paths table.
+    paths : pandas.DataFrame or Paths
+        Paths table (or the result of :func:`attribution.build_paths`).
     method : {"markov", "shapley", "heuristics"}
         Which credit to bootstrap.
     n_boot : int
@@ -125,19 +148,21 @@ def bootstrap(
         Coverage of the intervals, e.g. 0.9 for the 5th-95th percentiles.
     seed : int
         Seed of the resampling (the result is reproducible).
-    sep : str
-        Channel separator in ``path``.
+    sep : str, optional
+        Channel separator in ``path`` (default: the one ``paths`` was built with, else ``">"``).
     by : str or sequence of str, optional
         Segment columns; journeys are resampled within each segment.
     **options
-        Passed to the method: ``order`` (markov), ``ordered`` (shapley), ``half_life_days`` (heuristics).
+        Passed to the method: ``order`` (markov), ``ordered`` (shapley), ``half_life_days`` (heuristics); any
+        other option is a ``TypeError``.
 
     Returns
     -------
-    pandas.DataFrame
-        The method's credit (same rows and columns as calling it directly) plus, for each credit column,
-        the interval bounds: ``ci_low``/``ci_high`` for ``conversions`` and ``<column>_ci_low``/
-        ``<column>_ci_high`` for the others (e.g. ``value_ci_low``). ``attrs`` records the settings.
+    Credit
+        ``table``: the method's credit (same rows and columns as calling it directly) plus, for each credit
+        column ``<q>``, its interval ``<q>_low``/``<q>_high`` (e.g. ``conversions_low``, ``value_high``);
+        ``table.attrs["interval"]`` (and ``Credit.interval``) says the kind and mass, e.g.
+        ``"90% bootstrap percentile"``. ``n_boot``, ``seed``, ``options`` and ``skipped`` are on the result.
 
     Examples
     --------
@@ -145,7 +170,10 @@ def bootstrap(
     >>> t = pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [30, 10],
     ...                   "total_conversion_value": [300.0, 100.0], "total_null": [70, 90]})
     >>> out = bootstrap(t, "shapley", n_boot=100, seed=1)
-    >>> bool((out["ci_low"] <= out["conversions"]).all() and (out["conversions"] <= out["ci_high"]).all())
+    >>> out.interval
+    '90% bootstrap percentile'
+    >>> c = out.table
+    >>> bool((c["conversions_low"] <= c["conversions"]).all() and (c["conversions"] <= c["conversions_high"]).all())
     True
     """
     if method not in _SETUPS:
@@ -154,21 +182,34 @@ def bootstrap(
         raise ValueError(f"n_boot must be an integer >= 2, got {n_boot!r}")
     if not (isinstance(level, float | int) and 0 < level < 1):
         raise ValueError(f"level must be between 0 and 1 (exclusive), got {level!r}")
+    settings = _method_options(method, dict(options))
+    sep = resolve_sep(paths, sep)
+    # the setups also get the separator (for touch_days) and a list for the Markov point fits' diagnostics
+    setup_options = {**settings, "_sep": sep, "_chains": []}
     rng = np.random.default_rng(seed)
     tail = (1.0 - level) / 2.0
 
     def credit(parsed: ParsedPaths, table: pd.DataFrame) -> pd.DataFrame:
-        frame, replicate = _SETUPS[method](parsed, table, options)
+        frame, replicate = _SETUPS[method](parsed, table, setup_options)
         draws: dict[str, list[np.ndarray]] = {}
         for c, v, n in resample_counts(parsed, n_boot, rng):
             for key, arr in replicate(c, v, n).items():
                 draws.setdefault(key, []).append(arr)
         for key, arrays in draws.items():
             low, high = np.quantile(np.vstack(arrays), [tail, 1.0 - tail], axis=0)
-            low_col, high_col = _interval_columns(key)
-            frame[low_col], frame[high_col] = low, high
+            frame[f"{key}_low"], frame[f"{key}_high"] = low, high
         return frame
 
-    result = apply_by_segment(paths, by, sep, credit)
-    result.attrs.update(method=method, n_boot=n_boot, level=level, seed=seed, options=dict(options))
-    return result
+    stacked = apply_by_segment(paths, by, sep, credit)
+    stacked.table.attrs["interval"] = interval_label(level, INTERVAL_KIND)
+    chains = chain_table(stacked.segments, setup_options["_chains"]) if method == "markov" else None
+    return Credit(
+        stacked.table,
+        method,
+        settings,
+        tuple(segment_columns(by)),
+        stacked.skipped,
+        chains=chains,
+        n_boot=int(n_boot),
+        seed=seed,
+    )

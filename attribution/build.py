@@ -5,7 +5,7 @@ last conversion, with no conversion. Only touches within ``lookback_days`` befor
 (the conversion, or the last touch of a non-converting journey). Events are ordered by time; at equal times
 touches come before conversions.
 
-Nothing is dropped silently. The result's ``attrs["report"]`` counts:
+Nothing is dropped silently. The result's ``report`` (:class:`PathsReport`) counts:
 
 - ``open_journeys`` (and their touches): non-converting journeys whose last touch is within ``lookback_days``
   of the end of the data; they may still convert, so they are neither conversions nor nulls;
@@ -22,8 +22,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
-from ._errors import DataWarning, contract_error
+from ._errors import DataWarning, contract_error, warn
+from .results import Paths, PathsReport
 
 __all__ = ["EVENT_COLUMNS", "build_paths", "paths_expression"]
 
@@ -54,7 +56,9 @@ def _as_table(events: pd.DataFrame | ir.Table) -> ir.Table:
             ts = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
             # Ibis/Arrow engines hold microseconds; truncating explicitly avoids a lossy-cast error
             events = events.assign(ts=ts.dt.floor("us").astype("datetime64[us, UTC]"))
-        return ibis.memtable(events)
+        # Handing Ibis an Arrow table (not a pandas frame) keeps it off its pandas type mapping, which reads a
+        # deprecated pandas option and so warned once per column, dozens of times per call.
+        return ibis.memtable(pa.Table.from_pandas(events, preserve_index=False))
     raise TypeError(f"events must be a pandas DataFrame or an ibis Table, got {type(events).__name__}")
 
 
@@ -90,7 +94,7 @@ def _validate(t: ir.Table, by: list[str], backend: Any) -> None:
     counts = t.aggregate(**{f"bad_{c}": cond.cast("int64").sum() for c, (cond, _, _) in checks.items()})
     found = _execute(counts, backend).iloc[0]
     for col, (cond, problem, allowed) in checks.items():
-        n_bad = int(found[f"bad_{col}"] or 0)
+        n_bad = 0 if pd.isna(found[f"bad_{col}"]) else int(found[f"bad_{col}"])
         if n_bad:
             sample = _execute(t.filter(cond).select("user_id", "ts", col).limit(5), backend)
             examples = [f"user {u}, ts {ts}" for u, ts in zip(sample["user_id"], sample["ts"], strict=True)]
@@ -98,7 +102,15 @@ def _validate(t: ir.Table, by: list[str], backend: Any) -> None:
 
 
 def _execute(expr: ir.Expr, backend: Any) -> pd.DataFrame:
-    return backend.execute(expr) if backend is not None else expr.execute()
+    """Run ``expr`` and convert through Arrow (not Ibis' pandas conversion, which warns once per column).
+
+    PySpark converts through pandas with a keyword pandas 3 deprecates, warning once per column; a user can do
+    nothing about it, so it is silenced here, for pyspark's own module only.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pyspark\.")
+        table = backend.to_pyarrow(expr) if backend is not None else expr.to_pyarrow()
+    return table.to_pandas()
 
 
 def paths_expression(
@@ -167,7 +179,7 @@ def build_paths(
     backend: Any = None,
     sep: str = " > ",
     touch_days: bool = False,
-) -> pd.DataFrame:
+) -> Paths:
     """Build the paths table from raw touch and conversion events.
 
     Parameters
@@ -190,10 +202,18 @@ def build_paths(
 
     Returns
     -------
-    pandas.DataFrame
-        ``path``, (``touch_days``,) segment columns, ``total_conversions``, ``total_conversion_value``,
-        ``total_null``, sorted by segment and path. ``attrs["report"]`` counts what was left out (see the
-        module docstring); a :class:`DataWarning` says so when anything was.
+    Paths
+        ``table``: ``path``, (``touch_days``,) segment columns, ``total_conversions``,
+        ``total_conversion_value``, ``total_null``, sorted by segment and path; ``report``: what was left out
+        (see the module docstring), also announced with a :class:`DataWarning` when anything was. Every credit
+        function takes the result as it is.
+
+    Examples
+    --------
+    >>> paths = build_paths(events, lookback_days=30, by="region")  # doctest: +SKIP
+    >>> paths.report.open_journeys                                  # doctest: +SKIP
+    4553
+    >>> markov(paths, order=2, by="region").table                   # doctest: +SKIP
     """
     if not (isinstance(lookback_days, int | float) and lookback_days > 0):
         raise ValueError(f"lookback_days must be a positive number, got {lookback_days!r}")
@@ -201,10 +221,11 @@ def build_paths(
     table = _as_table(events)
     _validate(table, cols, backend)
     grouped = _execute(paths_expression(table, lookback_days, cols, sep, touch_days), backend)
-    return _finish(grouped, cols, touch_days)
+    paths, report = _finish(grouped, cols, touch_days)
+    return Paths(paths, report, float(lookback_days), tuple(cols), sep)
 
 
-def _finish(grouped: pd.DataFrame, by: list[str], touch_days: bool) -> pd.DataFrame:
+def _finish(grouped: pd.DataFrame, by: list[str], touch_days: bool) -> tuple[pd.DataFrame, PathsReport]:
     """Split the grouped counts into the paths table and the report of what was left out."""
     status = grouped["status"]
     open_, no_touch = grouped[status == "open"], grouped[status == "no_touch"]
@@ -216,16 +237,15 @@ def _finish(grouped: pd.DataFrame, by: list[str], touch_days: bool) -> pd.DataFr
         .astype({"total_conversions": "int64", "total_null": "int64", "total_conversion_value": "float64"})
     )
     paths["path"] = paths["path"].astype(str)
-    report = {
-        "journeys": int(grouped["journeys"].sum()),
-        "open_journeys": int(open_["journeys"].sum()),
-        "open_touches": int(open_["touches"].sum()),
-        "conversions_without_touches": int(no_touch["total_conversions"].sum()),
-        "revenue_without_touches": float(no_touch["total_conversion_value"].sum()),
-        "touches_outside_lookback": int(grouped["touches_outside_lookback"].sum()),
-    }
-    paths.attrs["report"] = report
-    left_out = {k: v for k, v in report.items() if k != "journeys" and v}
+    report = PathsReport(
+        journeys=int(grouped["journeys"].sum()),
+        open_journeys=int(open_["journeys"].sum()),
+        open_touches=int(open_["touches"].sum()),
+        conversions_without_touches=int(no_touch["total_conversions"].sum()),
+        revenue_without_touches=float(no_touch["total_conversion_value"].sum()),
+        touches_outside_lookback=int(grouped["touches_outside_lookback"].sum()),
+    )
+    left_out = report.left_out()
     if left_out:
-        warnings.warn(f"build_paths left out of the paths table: {left_out}", DataWarning, stacklevel=3)
-    return paths
+        warn(f"build_paths left out of the paths table: {left_out} (see the result's .report)", DataWarning)
+    return paths, report

@@ -18,7 +18,8 @@ import scipy.sparse as sp
 
 from ._errors import contract_error
 from ._linear import credit_matrix, linear_credit_frame
-from .paths import ParsedPaths, apply_by_segment
+from .paths import ParsedPaths, apply_by_segment, paths_table, resolve_sep, segment_columns
+from .results import Credit, Paths
 
 __all__ = ["HEURISTICS", "heuristic_matrices", "heuristics", "parse_touch_days"]
 
@@ -90,19 +91,21 @@ def heuristic_matrices(
 
 
 def heuristics(
-    paths: pd.DataFrame,
-    sep: str = ">",
+    paths: pd.DataFrame | Paths,
+    sep: str | None = None,
     by: str | Sequence[str] | None = None,
     half_life_days: float = 7.0,
-) -> pd.DataFrame:
+) -> Credit:
     """Heuristic credit per channel.
 
     Parameters
     ----------
-    paths : pandas.DataFrame
-        Paths table; with a ``touch_days`` column the ``time_decay`` rule is added.
-    sep : str
-        Channel separator in ``path`` (and ``touch_days``).
+    paths : pandas.DataFrame or Paths
+        Paths table (or the result of :func:`attribution.build_paths`); with a ``touch_days`` column the
+        ``time_decay`` rule is added.
+    sep : str, optional
+        Channel separator in ``path`` and ``touch_days`` (default: the one ``paths`` was built with, else
+        ``">"``).
     by : str or sequence of str, optional
         Segment columns (e.g. ``"region"``).
     half_life_days : float
@@ -110,24 +113,28 @@ def heuristics(
 
     Returns
     -------
-    pandas.DataFrame
-        ``channel``, then for each rule (``first_touch``, ``last_touch``, ``linear``, ``position_based`` and,
-        when available, ``time_decay``) its conversions and a ``<rule>_value`` column.
+    Credit
+        ``table``: ``channel``, then for each rule (``first_touch``, ``last_touch``, ``linear``,
+        ``position_based`` and, when available, ``time_decay``) its conversions and a ``<rule>_value`` column.
+        ``skipped``: rows of ``paths`` skipped, by reason.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"path": ["a > b > c", "b"], "total_conversions": [10, 1],
     ...                   "total_conversion_value": [100.0, 5.0], "total_null": [0, 0]})
-    >>> heuristics(t).round(6)[["channel", "first_touch", "last_touch", "position_based"]].values.tolist()
+    >>> heuristics(t).table.round(6)[["channel", "first_touch", "last_touch", "position_based"]].values.tolist()
     [['a', 10.0, 0.0, 4.0], ['b', 1.0, 1.0, 3.0], ['c', 0.0, 10.0, 4.0]]
     """
     if not (isinstance(half_life_days, int | float) and half_life_days > 0):
         raise ValueError(f"half_life_days must be a positive number, got {half_life_days!r}")
-    has_days = "touch_days" in paths.columns
+    sep = resolve_sep(paths, sep)
+    has_days = "touch_days" in paths_table(paths).columns
 
     def credit(parsed: ParsedPaths, table: pd.DataFrame) -> pd.DataFrame:
         days = parse_touch_days(table["touch_days"], parsed, sep) if has_days else None
         return linear_credit_frame(parsed, heuristic_matrices(parsed, days, half_life_days))
 
-    return apply_by_segment(paths, by, sep, credit)
+    stacked = apply_by_segment(paths, by, sep, credit)
+    options = {"half_life_days": float(half_life_days)}
+    return Credit(stacked.table, "heuristics", options, tuple(segment_columns(by)), stacked.skipped)

@@ -29,9 +29,10 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .paths import ParsedPaths, apply_by_segment
+from .paths import ParsedPaths, apply_by_segment, resolve_sep, segment_columns
+from .results import Credit, Paths
 
-__all__ = ["MAX_ORDER", "MarkovDesign", "chain_credit", "markov", "markov_design"]
+__all__ = ["MAX_ORDER", "MarkovDesign", "chain_credit", "chain_table", "markov", "markov_design"]
 
 MAX_ORDER = 4
 _DENSE_LIMIT = 600  # below this many transient states a dense LU is faster than a sparse one
@@ -307,44 +308,60 @@ def _share(x: np.ndarray) -> np.ndarray:
     return x / total if total > 0 else np.zeros_like(x)
 
 
-def markov(paths: pd.DataFrame, order: int = 1, sep: str = ">", by: str | Sequence[str] | None = None) -> pd.DataFrame:
+def markov(
+    paths: pd.DataFrame | Paths, order: int = 1, sep: str | None = None, by: str | Sequence[str] | None = None
+) -> Credit:
     """Exact Markov-chain (removal-effect) attribution of order k.
 
     Parameters
     ----------
-    paths : pandas.DataFrame
-        Paths table: ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null``.
+    paths : pandas.DataFrame or Paths
+        Paths table: ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null`` (or the result
+        of :func:`attribution.build_paths`).
     order : int
         Markov order, 1 to 4.
-    sep : str
-        Channel separator in ``path``.
+    sep : str, optional
+        Channel separator in ``path`` (default: the one ``paths`` was built with, else ``">"``).
     by : str or sequence of str, optional
         Segment columns (e.g. ``"region"``); one chain is fitted per segment.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per (segment,) channel: ``channel``, ``conversions``, ``value``, ``removal_effect``,
-        ``removal_effect_value``. ``attrs`` holds ``order``, ``skipped_rows`` and, per segment,
-        ``conversion_probability`` and ``n_states``.
+    Credit
+        ``table``: one row per (segment,) channel with ``channel``, ``conversions``, ``value``,
+        ``removal_effect``, ``removal_effect_value``; ``chains``: per segment, the chain's
+        ``conversion_probability`` and ``n_states``; ``skipped``: rows of ``paths`` skipped, by reason.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"path": ["A>B>A>B>B>A", "A>B>B>A>A", "A>A"], "total_conversions": [1, 1, 1],
     ...                   "total_conversion_value": [1.0, 1.0, 1.0], "total_null": [0, 0, 0]})
-    >>> markov(t)[["channel", "conversions"]].round(6).values.tolist()
+    >>> markov(t).table[["channel", "conversions"]].round(6).values.tolist()
     [['A', 2.0], ['B', 1.0]]
     """
     order = _check_order(order)
-    diagnostics: list[dict] = []
+    sep = resolve_sep(paths, sep)
+    chains: list[dict[str, float]] = []
 
     def credit(parsed: ParsedPaths, _table: pd.DataFrame) -> pd.DataFrame:
         design = markov_design(parsed, order)
         fit = chain_credit(design, parsed.conversions, parsed.values, parsed.nulls)
-        diagnostics.append({"conversion_probability": fit.pop("conversion_probability"), "n_states": design.n_states})
+        chains.append({"conversion_probability": fit.pop("conversion_probability"), "n_states": design.n_states})
         return pd.DataFrame({"channel": parsed.channels, **fit})
 
-    result = apply_by_segment(paths, by, sep, credit)
-    result.attrs.update(order=order, segments=diagnostics)
-    return result
+    stacked = apply_by_segment(paths, by, sep, credit)
+    return Credit(
+        stacked.table,
+        "markov",
+        {"order": order},
+        tuple(segment_columns(by)),
+        stacked.skipped,
+        chains=chain_table(stacked.segments, chains),
+    )
+
+
+def chain_table(segments: pd.DataFrame, chains: list[dict[str, float]]) -> pd.DataFrame:
+    """One row per fitted segment: segment columns, ``conversion_probability``, ``n_states``."""
+    fits = pd.DataFrame(chains, columns=["conversion_probability", "n_states"], index=segments.index)
+    return pd.concat([segments, fits.astype({"conversion_probability": "float64", "n_states": "int64"})], axis=1)

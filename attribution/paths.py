@@ -1,9 +1,25 @@
-"""Parse and validate a paths table into flat integer arrays, once, without a Python loop over paths.
+"""Validate a paths table once, with one rule set, and parse it into flat integer arrays without a Python loop.
 
 A paths table (ChannelAttribution-compatible) has one row per distinct journey path::
 
     path               total_conversions  total_conversion_value  total_null
     "a > b > c"        3                  120.0                   10
+
+The rules, all checked here (:func:`check_paths`) and nowhere else in this package:
+
+- errors (:class:`ContractError` naming the table, column, first offending rows and what is allowed): a
+  required column or a ``by`` segment column is missing; ``path`` or a segment value is null; a count column is
+  not numeric, or is missing, infinite or negative; a row has ``total_conversion_value > 0`` with no
+  conversions; a path has an empty channel name (checked while splitting, in :func:`parse_paths`);
+- skipped (counted by reason on the result's ``skipped`` and announced with one :class:`SkippedRowsWarning`):
+  rows with ``total_conversions == 0`` and ``total_null == 0``, which carry no journey
+  (ChannelAttribution's convention; ``contracts.validate_paths(drop_empty=True)`` means the same).
+
+A table that passes ``contracts.validate_paths(drop_empty=True)`` (the loader's check) passes here with the same
+rows kept, unless it has value without conversions. The engine does not call that check on every fit: it
+coerces and trims every cell with pandera, seconds on a million paths against milliseconds here. Where the two
+differ: numbers stored as text are an error here (the loader coerces them), an empty table gives empty credit
+(the loader's error), and the separator is the ``sep`` argument (the loader knows ``>`` only).
 
 Every engine in this package works on :class:`ParsedPaths`: the channels of all paths laid end to end in
 one ``int32`` array (``codes``) with ``offsets`` marking where each path starts, like a CSR matrix.
@@ -11,29 +27,50 @@ one ``int32`` array (``codes``) with ``offsets`` marking where each path starts,
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._errors import SkippedRowsWarning, contract_error
+from ._errors import SkippedRowsWarning, contract_error, warn
+from .results import Paths, Skipped
 
 __all__ = [
     "REQUIRED_COLUMNS",
     "ParsedPaths",
     "SkippedRowsWarning",
     "apply_by_segment",
+    "check_paths",
     "iter_segments",
     "parse_paths",
+    "paths_table",
     "validate_paths",
 ]
 
 REQUIRED_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
 _COUNT_COLUMNS = ("total_conversions", "total_conversion_value", "total_null")
+
+
+def paths_table(paths: pd.DataFrame | Paths) -> pd.DataFrame:
+    """The paths DataFrame of ``paths`` (a DataFrame itself, or the ``table`` of a :class:`Paths`)."""
+    if isinstance(paths, Paths):
+        return paths.table
+    if isinstance(paths, pd.DataFrame):
+        return paths
+    raise TypeError(f"paths must be a pandas DataFrame or an attribution.Paths, got {type(paths).__name__}")
+
+
+def resolve_sep(paths: pd.DataFrame | Paths, sep: str | None) -> str:
+    """The channel separator: ``sep`` when given, else the one a :class:`Paths` was built with, else ``">"``."""
+    if sep is None:
+        sep = (paths.sep.strip() or paths.sep) if isinstance(paths, Paths) else ">"
+    if not isinstance(sep, str) or not sep:
+        raise ValueError(f"sep must be a non-empty string, got {sep!r}")
+    return sep
 
 
 @dataclass(frozen=True)
@@ -50,8 +87,8 @@ class ParsedPaths:
         ``int64`` array of length ``n_paths + 1``; path ``i`` is ``codes[offsets[i]:offsets[i + 1]]``.
     conversions, values, nulls : numpy.ndarray
         ``float64`` per path: ``total_conversions``, ``total_conversion_value``, ``total_null``.
-    n_skipped : int
-        Rows of the input dropped because they had neither conversions nor nulls.
+    skipped : Skipped
+        Rows of the input left out, by reason (rows with neither conversions nor nulls).
     """
 
     channels: np.ndarray
@@ -60,7 +97,7 @@ class ParsedPaths:
     conversions: np.ndarray
     values: np.ndarray
     nulls: np.ndarray
-    n_skipped: int = 0
+    skipped: Skipped = field(default_factory=Skipped)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -91,15 +128,15 @@ class ParsedPaths:
     def with_counts(self, conversions: np.ndarray, values: np.ndarray, nulls: np.ndarray) -> ParsedPaths:
         """The same paths with other counts (used by the bootstrap); cached structure is shared."""
         return ParsedPaths(
-            self.channels, self.codes, self.offsets, conversions, values, nulls, self.n_skipped, self._cache
+            self.channels, self.codes, self.offsets, conversions, values, nulls, self.skipped, self._cache
         )
 
 
 def validate_paths(paths: pd.DataFrame, by: Sequence[str] = ()) -> None:
-    """Check a paths table against its contract; raise :class:`ContractError` naming what is wrong.
+    """Check the error rules of the module docstring; raise :class:`ContractError` naming what is wrong.
 
     Vectorised (no per-row Python), so it stays cheap on millions of paths. Empty channel names are caught
-    by :func:`parse_paths`, which splits the paths anyway.
+    by :func:`parse_paths`, which splits the paths anyway; skipped rows are :func:`check_paths`' business.
 
     Parameters
     ----------
@@ -155,6 +192,35 @@ def validate_paths(paths: pd.DataFrame, by: Sequence[str] = ()) -> None:
         )
 
 
+def check_paths(paths: pd.DataFrame | Paths, by: Sequence[str] = ()) -> tuple[pd.DataFrame, Skipped]:
+    """Apply the module's rule set once: raise on bad rows, skip (count, warn) rows that carry no journey.
+
+    Parameters
+    ----------
+    paths : pandas.DataFrame or Paths
+        A paths table.
+    by : sequence of str
+        Segment columns that must be present and non-null.
+
+    Returns
+    -------
+    kept : pandas.DataFrame
+        The rows with at least one conversion or null (the input itself when none is skipped).
+    skipped : Skipped
+        The rows left out, by reason; a :class:`SkippedRowsWarning` says so when there are any.
+    """
+    table = paths_table(paths)
+    validate_paths(table, by)
+    conv = table["total_conversions"].to_numpy(dtype=np.float64)
+    nulls = table["total_null"].to_numpy(dtype=np.float64)
+    keep = (conv > 0) | (nulls > 0)
+    skipped = Skipped("paths", {"no_conversions_and_no_nulls": int((~keep).sum())})
+    if not skipped:
+        return table, skipped
+    warn(f"{skipped} (they carry no journey); counted in the result's .skipped", SkippedRowsWarning)
+    return table.loc[keep], skipped
+
+
 #: Rows split at a time: bounds the transient memory of Arrow's string kernels on large tables.
 _SPLIT_CHUNK_ROWS = 250_000
 
@@ -187,20 +253,20 @@ def _split(path: pd.Series, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return names, codes, np.concatenate(offset_parts)
 
 
-def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -> ParsedPaths:
-    """Validate a paths table and turn it into flat integer arrays.
+def parse_paths(paths: pd.DataFrame | Paths, sep: str = ">", *, validate: bool = True) -> ParsedPaths:
+    """Validate a paths table (:func:`check_paths`) and turn it into flat integer arrays.
 
     Channel names are trimmed; rows with no conversions and no nulls are skipped, counted in
-    ``ParsedPaths.n_skipped`` and announced with a :class:`SkippedRowsWarning`.
+    ``ParsedPaths.skipped`` and announced with a :class:`SkippedRowsWarning`.
 
     Parameters
     ----------
-    paths : pandas.DataFrame
+    paths : pandas.DataFrame or Paths
         A paths table (see module docstring).
     sep : str
         Separator between channels in ``path``.
     validate : bool
-        Check the contract first (turn off only for tables already validated).
+        Apply :func:`check_paths` first; turn off only for rows it has already kept.
 
     Returns
     -------
@@ -218,20 +284,10 @@ def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -
     if not isinstance(sep, str) or not sep:
         raise ValueError(f"sep must be a non-empty string, got {sep!r}")
     if validate:
-        validate_paths(paths)
-    conv = paths["total_conversions"].to_numpy(dtype=np.float64)
-    nulls = paths["total_null"].to_numpy(dtype=np.float64)
-    values = paths["total_conversion_value"].to_numpy(dtype=np.float64)
-    keep = (conv > 0) | (nulls > 0)
-    n_skipped = int((~keep).sum())
-    if n_skipped:
-        warnings.warn(
-            f"paths: skipped {n_skipped} row(s) with total_conversions == 0 and total_null == 0",
-            SkippedRowsWarning,
-            stacklevel=3,
-        )
-    kept = paths.loc[keep, "path"] if n_skipped else paths["path"]
-    names, raw_codes, offsets = _split(kept, sep)
+        kept, skipped = check_paths(paths)
+    else:
+        kept, skipped = paths_table(paths), Skipped("paths")
+    names, raw_codes, offsets = _split(kept["path"], sep)
     if (names == "").any():
         empty_code = int(np.flatnonzero(names == "")[0])
         first_touch = np.flatnonzero(raw_codes == empty_code)
@@ -243,7 +299,7 @@ def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -
             f"{len(rows)} paths have an empty channel name",
             f"non-empty channel names separated by {sep!r} (e.g. 'meta_ads {sep} google_search')",
             rows,
-            kept.loc[rows[:5]].tolist(),
+            kept.loc[rows[:5], "path"].tolist(),
         )
     order = np.argsort(names)
     rank = np.empty_like(order)
@@ -253,16 +309,16 @@ def parse_paths(paths: pd.DataFrame, sep: str = ">", *, validate: bool = True) -
         channels=names[order].astype(str),
         codes=codes,
         offsets=offsets,
-        conversions=conv[keep],
-        values=values[keep],
-        nulls=nulls[keep],
-        n_skipped=n_skipped,
+        conversions=kept["total_conversions"].to_numpy(dtype=np.float64),
+        values=kept["total_conversion_value"].to_numpy(dtype=np.float64),
+        nulls=kept["total_null"].to_numpy(dtype=np.float64),
+        skipped=skipped,
     )
 
 
 def iter_segments(paths: pd.DataFrame, by: str | Sequence[str] | None) -> Iterator[tuple[dict, pd.DataFrame]]:
     """Yield ``(segment_key, sub_table)`` for each segment (one unsegmented group when ``by`` is None)."""
-    cols = _as_list(by)
+    cols = segment_columns(by)
     if not cols:
         yield {}, paths
         return
@@ -271,32 +327,36 @@ def iter_segments(paths: pd.DataFrame, by: str | Sequence[str] | None) -> Iterat
         yield dict(zip(cols, key_t, strict=True)), sub
 
 
+class Stacked(NamedTuple):
+    """Credit of every segment stacked, the rows skipped, and the segments in the order they were fitted."""
+
+    table: pd.DataFrame
+    skipped: Skipped
+    segments: pd.DataFrame
+
+
 def apply_by_segment(
-    paths: pd.DataFrame,
+    paths: pd.DataFrame | Paths,
     by: str | Sequence[str] | None,
     sep: str,
     credit: Callable[[ParsedPaths, pd.DataFrame], pd.DataFrame],
-) -> pd.DataFrame:
-    """Validate once, then run ``credit`` on each segment's parsed paths and stack the results.
+) -> Stacked:
+    """Check once (:func:`check_paths`), then run ``credit`` on each segment's parsed paths and stack the results.
 
-    ``credit`` receives the parsed segment and the segment's kept rows of the table (same order).
-
-    The segment columns lead the result; ``attrs["skipped_rows"]`` counts the skipped rows.
+    ``credit`` receives the parsed segment and the segment's kept rows of the table (same order). The segment
+    columns lead the stacked table; ``segments`` has one row per call of ``credit`` (no columns when unsegmented).
     """
-    cols = _as_list(by)
-    validate_paths(paths, cols)
-    frames, skipped = [], 0
-    for key, sub in iter_segments(paths, cols):
-        parsed = parse_paths(sub, sep, validate=False)
-        skipped += parsed.n_skipped
-        kept = sub[(sub["total_conversions"] > 0) | (sub["total_null"] > 0)] if parsed.n_skipped else sub
-        out = credit(parsed, kept)
+    cols = segment_columns(by)
+    kept, skipped = check_paths(paths, cols)
+    frames, keys = [], []
+    for key, sub in iter_segments(kept, cols):
+        out = credit(parse_paths(sub, sep, validate=False), sub)
         for i, (col, val) in enumerate(key.items()):
             out.insert(i, col, val)
         frames.append(out)
+        keys.append(key)
     result = pd.concat(frames, ignore_index=True) if frames else credit_empty(cols)
-    result.attrs["skipped_rows"] = skipped
-    return result
+    return Stacked(result, skipped, pd.DataFrame(keys, columns=cols, index=range(len(keys))))
 
 
 def credit_empty(cols: list[str]) -> pd.DataFrame:
@@ -304,7 +364,8 @@ def credit_empty(cols: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in (*cols, "channel")})
 
 
-def _as_list(by: str | Sequence[str] | None) -> list[str]:
+def segment_columns(by: str | Sequence[str] | None) -> list[str]:
+    """Segment columns as a list (``None`` or ``()`` for none)."""
     if by is None:
         return []
     return [by] if isinstance(by, str) else list(by)

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .markov import _check_order, markov_design
-from .paths import parse_paths
+from .paths import parse_paths, resolve_sep
+from .results import OrderSelection, Paths
 
 __all__ = ["select_order", "weighted_auc", "weighted_log_loss"]
 
@@ -42,37 +43,38 @@ def weighted_auc(p: np.ndarray, positives: np.ndarray, negatives: np.ndarray) ->
 
 
 def select_order(
-    paths: pd.DataFrame,
+    paths: pd.DataFrame | Paths,
     orders: Sequence[int] = (1, 2, 3, 4),
     test_fraction: float = 0.3,
     seed: int = 0,
-    sep: str = ">",
-) -> pd.DataFrame:
+    sep: str | None = None,
+) -> OrderSelection:
     """Held-out log-loss and AUC of the Markov chain for each order.
 
     Parameters
     ----------
-    paths : pandas.DataFrame
-        Paths table (integer counts).
+    paths : pandas.DataFrame or Paths
+        Paths table (integer counts), or the result of :func:`attribution.build_paths`.
     orders : sequence of int
         Orders to compare (1 to 4).
     test_fraction : float
         Share of journeys held out.
     seed : int
         Seed of the split.
-    sep : str
-        Channel separator in ``path``.
+    sep : str, optional
+        Channel separator in ``path`` (default: the one ``paths`` was built with, else ``">"``).
 
     Returns
     -------
-    pandas.DataFrame
-        One row per order: ``order``, ``log_loss`` (lower is better), ``auc`` (higher is better),
-        ``n_states``, ``train_journeys``, ``test_journeys``.
+    OrderSelection
+        ``table``: one row per order: ``order``, ``log_loss`` (lower is better), ``auc`` (higher is better),
+        ``n_states``, ``train_journeys``, ``test_journeys``; ``best_order``; ``skipped``: rows of ``paths``
+        skipped, by reason.
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction!r}")
     orders = [_check_order(k) for k in orders]
-    parsed = parse_paths(paths, sep)
+    parsed = parse_paths(paths, resolve_sep(paths, sep))
     rng = np.random.default_rng(seed)
     conv, nulls = parsed.conversions, parsed.nulls
     if np.any(conv != np.round(conv)) or np.any(nulls != np.round(nulls)):
@@ -99,4 +101,4 @@ def select_order(
                 "test_journeys": int(test_conv.sum() + test_null.sum()),
             }
         )
-    return pd.DataFrame(rows)
+    return OrderSelection(pd.DataFrame(rows), parsed.skipped, float(test_fraction), seed)

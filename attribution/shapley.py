@@ -21,7 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._linear import credit_matrix
-from .paths import ParsedPaths, apply_by_segment
+from .paths import ParsedPaths, apply_by_segment, resolve_sep, segment_columns
+from .results import Credit, Paths
 
 __all__ = ["shapley", "shapley_matrix"]
 
@@ -73,34 +74,35 @@ def shapley_matrix(parsed: ParsedPaths, ordered: bool = False) -> tuple[sp.csr_m
 
 
 def shapley(
-    paths: pd.DataFrame, ordered: bool = False, sep: str = ">", by: str | Sequence[str] | None = None
-) -> pd.DataFrame:
+    paths: pd.DataFrame | Paths, ordered: bool = False, sep: str | None = None, by: str | Sequence[str] | None = None
+) -> Credit:
     """Exact Shapley-value attribution of conversions and value to channels.
 
     Parameters
     ----------
-    paths : pandas.DataFrame
-        Paths table: ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null``.
+    paths : pandas.DataFrame or Paths
+        Paths table: ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null`` (or the result
+        of :func:`attribution.build_paths`).
     ordered : bool
         Return the ordered (touch-position) Shapley value: one row per (channel, ``position``), where
         ``position`` (1-based) is where the channel first appears among the journey's distinct channels.
-    sep : str
-        Channel separator in ``path``.
+    sep : str, optional
+        Channel separator in ``path`` (default: the one ``paths`` was built with, else ``">"``).
     by : str or sequence of str, optional
         Segment columns (e.g. ``"region"``).
 
     Returns
     -------
-    pandas.DataFrame
-        ``channel`` (and ``position`` when ordered), ``conversions``, ``value``. Credits sum to the total
-        conversions and value (efficiency).
+    Credit
+        ``table``: ``channel`` (and ``position`` when ordered), ``conversions``, ``value``; credits sum to the
+        total conversions and value (efficiency). ``skipped``: rows of ``paths`` skipped, by reason.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"path": ["a > b", "a"], "total_conversions": [2, 1],
     ...                   "total_conversion_value": [10.0, 4.0], "total_null": [0, 3]})
-    >>> shapley(t)[["channel", "conversions", "value"]].values.tolist()
+    >>> shapley(t).table[["channel", "conversions", "value"]].values.tolist()
     [['a', 2.0, 9.0], ['b', 1.0, 5.0]]
     """
 
@@ -118,4 +120,5 @@ def shapley(
             }
         )
 
-    return apply_by_segment(paths, by, sep, credit)
+    stacked = apply_by_segment(paths, by, resolve_sep(paths, sep), credit)
+    return Credit(stacked.table, "shapley", {"ordered": bool(ordered)}, tuple(segment_columns(by)), stacked.skipped)

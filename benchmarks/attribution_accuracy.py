@@ -43,11 +43,12 @@ def method_credits(paths: pd.DataFrame) -> dict[str, pd.Series]:
     pooled = paths.drop(columns=[c for c in ("region",) if c in paths.columns])
     credits: dict[str, pd.Series] = {}
     for order in (1, 2, 3, 4):
-        credits[f"markov_order{order}"] = attribution.markov(pooled, order=order).set_index("channel")["conversions"]
-    credits["shapley"] = attribution.shapley(pooled).set_index("channel")["conversions"]
-    ordered = attribution.shapley(pooled, ordered=True)  # one row per (channel, position): sum the positions
+        markov = attribution.markov(pooled, order=order).table
+        credits[f"markov_order{order}"] = markov.set_index("channel")["conversions"]
+    credits["shapley"] = attribution.shapley(pooled).table.set_index("channel")["conversions"]
+    ordered = attribution.shapley(pooled, ordered=True).table  # one row per (channel, position): sum the positions
     credits["shapley_ordered"] = ordered.groupby("channel")["conversions"].sum()
-    heuristics = attribution.heuristics(pooled).set_index("channel")
+    heuristics = attribution.heuristics(pooled).table.set_index("channel")
     for rule in ("first_touch", "last_touch", "linear", "position_based"):
         credits[rule] = heuristics[rule]
     return credits

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from attribution import ContractError, SkippedRowsWarning, heuristics, markov, shapley
+import attribution
+from attribution import ContractError, Skipped, SkippedRowsWarning, bootstrap, heuristics, markov, shapley
 
 METHODS = [markov, shapley, heuristics]
 
@@ -57,29 +58,53 @@ def test_bad_order(order, make_paths):
         markov(make_paths([("x", 1, 0)]), order=order)
 
 
-def test_not_a_dataframe():
-    with pytest.raises(TypeError, match="paths must be a pandas DataFrame"):
-        markov({"path": ["a"]})
+@pytest.mark.parametrize("method", [*METHODS, bootstrap, attribution.select_order, attribution.parse_paths])
+def test_not_a_dataframe(method):
+    with pytest.raises(TypeError, match=r"paths must be a pandas DataFrame or an attribution\.Paths"):
+        method({"path": ["a"]})
 
 
-def test_skipped_rows_are_counted_and_warned(make_paths):
-    paths = make_paths([("a > b", 1, 1), ("b", 0, 0), ("c", 0, 0)])
-    with pytest.warns(SkippedRowsWarning, match="skipped 2 row"):
-        result = markov(paths)
-    assert result.attrs["skipped_rows"] == 2
+@pytest.mark.parametrize("method", METHODS)
+def test_skipped_rows_are_counted_with_the_reason_and_warned_once(method, make_paths):
+    paths = make_paths([("a > b", 1, 1), ("b", 0, 0), ("c", 0, 0), ("a", 2, 0)]).assign(
+        region=["Asia", "Asia", "Europe", "Europe"]
+    )
+    with pytest.warns(SkippedRowsWarning, match="skipped 2 row") as record:
+        result = method(paths, by="region")
+    assert len(record) == 1  # one warning per call, not one per segment
+    assert result.skipped == Skipped("paths", {"no_conversions_and_no_nulls": 2})
+    assert result.skipped.rows == 2
     # the skipped channel c never appears in a kept path, so it gets no row at all
-    assert result["channel"].tolist() == ["a", "b"]
+    assert result.table[["region", "channel"]].values.tolist() == [["Asia", "a"], ["Asia", "b"], ["Europe", "a"]]
+    assert result.table.attrs == {}
+
+
+def test_nothing_skipped_is_an_empty_report(make_paths):
+    result = markov(make_paths([("a", 1, 0)]))
+    assert result.skipped == Skipped("paths", {})
+    assert not result.skipped and result.skipped.rows == 0
 
 
 def test_all_rows_skipped_gives_empty_credit(make_paths):
     with pytest.warns(SkippedRowsWarning):
         result = shapley(make_paths([("a", 0, 0)]))
-    assert len(result) == 0
-    assert result.attrs["skipped_rows"] == 1
+    assert len(result.table) == 0
+    assert result.skipped.rows == 1
+
+
+def test_skipped_rows_are_reported_by_every_entry_point(make_paths):
+    paths = make_paths([("a > b", 40, 40), ("b > b", 0, 40), ("c", 0, 0)])
+    with pytest.warns(SkippedRowsWarning):
+        assert bootstrap(paths, "shapley", n_boot=5).skipped.rows == 1
+    with pytest.warns(SkippedRowsWarning):
+        assert attribution.select_order(paths, orders=(1,)).skipped.rows == 1
+    with pytest.warns(SkippedRowsWarning):
+        assert attribution.parse_paths(paths).skipped.rows == 1
 
 
 def test_empty_table(make_paths):
     empty = make_paths([("a", 1, 0)]).iloc[:0]
     result = heuristics(empty)
-    assert len(result) == 0 and "channel" in result.columns
-    assert isinstance(result, pd.DataFrame)
+    assert len(result.table) == 0 and "channel" in result.table.columns
+    assert isinstance(result.table, pd.DataFrame)
+    assert not result.skipped

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from attribution import ContractError, heuristics
+from attribution import ContractError, Credit, heuristics
 
 
-def as_dict(result: pd.DataFrame, column: str) -> dict[str, float]:
-    return {c: x for c, x in zip(result["channel"], result[column], strict=True) if x != 0}
+def as_dict(result: Credit, column: str) -> dict[str, float]:
+    table = result.table
+    return {c: x for c, x in zip(table["channel"], table[column], strict=True) if x != 0}
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_position_based_40_20_40(table):
 
 
 def test_every_rule_sums_to_total(table):
-    result = heuristics(table)
+    result = heuristics(table).table
     for rule in ("first_touch", "last_touch", "linear", "position_based"):
         assert result[rule].sum() == pytest.approx(15)
         assert result[f"{rule}_value"].sum() == pytest.approx(150)

@@ -21,18 +21,20 @@ def credit(result: pd.DataFrame, column: str = "conversions") -> dict[str, float
 
 
 def test_issue_example_order_1(issue_example):
-    result = markov(issue_example, order=1)
+    fit = markov(issue_example, order=1)
+    result = fit.table
     assert credit(result) == pytest.approx({"A": 2.0, "B": 1.0})
     assert credit(result, "removal_effect") == pytest.approx({"A": 1.0, "B": 0.5})
-    assert result.attrs["segments"][0]["conversion_probability"] == pytest.approx(1.0)
+    assert fit.chains["conversion_probability"].tolist() == pytest.approx([1.0])
+    assert (fit.method, dict(fit.options), fit.by, fit.interval, fit.n_boot) == ("markov", {"order": 1}, (), None, None)
 
 
 def test_issue_example_order_2_by_hand(issue_example):
     # states AB, BA, BB, AA; removing B leaves only start -> AA -> conversion (1 of 3 journeys)
-    result = markov(issue_example, order=2)
-    assert credit(result, "removal_effect") == pytest.approx({"A": 1.0, "B": 2 / 3})
-    assert credit(result) == pytest.approx({"A": 1.8, "B": 1.2})
-    assert result.attrs["segments"][0]["n_states"] == 4
+    fit = markov(issue_example, order=2)
+    assert credit(fit.table, "removal_effect") == pytest.approx({"A": 1.0, "B": 2 / 3})
+    assert credit(fit.table) == pytest.approx({"A": 1.8, "B": 1.2})
+    assert fit.chains["n_states"].tolist() == [4]
 
 
 def test_order_1_with_nulls_by_hand(make_paths):
@@ -41,7 +43,7 @@ def test_order_1_with_nulls_by_hand(make_paths):
     # remove A: start->B half the time: 1/2 * 2/3 = 1/3 -> effect 1 - (1/3)/(3/4) = 5/9
     # remove B: start->A half: 1/2 * 1/2 = 1/4 -> effect 2/3
     paths = make_paths([("A", 1, 0), ("A > B", 1, 0), ("B", 1, 1)])
-    result = markov(paths)
+    result = markov(paths).table
     assert credit(result, "removal_effect") == pytest.approx({"A": 5 / 9, "B": 2 / 3})
     total = 5 / 9 + 2 / 3
     assert credit(result) == pytest.approx({"A": 3 * (5 / 9) / total, "B": 3 * (2 / 3) / total})
@@ -50,7 +52,7 @@ def test_order_1_with_nulls_by_hand(make_paths):
 def test_value_uses_value_weighted_conversion(make_paths):
     # conversions from A are worth 100, from B 10: removing A loses 100 of 110 value, removing B 10
     paths = make_paths([("A", 1, 0, 100.0), ("B", 1, 0, 10.0)])
-    result = markov(paths)
+    result = markov(paths).table
     assert credit(result, "removal_effect_value") == pytest.approx({"A": 100 / 110, "B": 10 / 110})
     assert credit(result, "value") == pytest.approx({"A": 100.0, "B": 10.0})
     assert credit(result) == pytest.approx({"A": 1.0, "B": 1.0})
@@ -63,7 +65,7 @@ def test_order_3_short_path_is_one_state(make_paths):
     assert sorted(state_names(design, parsed.channels)) == ["a > b", "a > b > c", "c"]
     # remove a: kills "a > b" and "a > b > c"; only "c" converts (1 of 2 of its journeys)
     # full: 2 conversions of 5 journeys; removed a: 1 -> effect 1/2; removed b: same; removed c: 1/2
-    result = markov(paths, order=3)
+    result = markov(paths, order=3).table
     assert credit(result, "removal_effect") == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.5})
 
 
@@ -78,22 +80,29 @@ def test_consecutive_identical_states_collapse(make_paths):
 def test_channel_names_are_trimmed_and_repeated_rows_add_up(make_paths):
     a = markov(make_paths([(" x >y ", 1, 2), ("x > y", 3, 1), ("y", 1, 4)]))
     b = markov(make_paths([("x>y", 4, 3), ("y", 1, 4)]))
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.table, b.table)
 
 
 def test_segments_are_fitted_separately(issue_example, make_paths):
     both = pd.concat([issue_example.assign(region="Asia"), make_paths([("B", 2, 0)]).assign(region="Europe")])
-    result = markov(both, by="region")
-    assert result["region"].tolist() == ["Asia", "Asia", "Europe"]
-    assert result["conversions"].tolist() == pytest.approx([2.0, 1.0, 2.0])
+    fit = markov(both, by="region")
+    assert fit.table["region"].tolist() == ["Asia", "Asia", "Europe"]
+    assert fit.table["conversions"].tolist() == pytest.approx([2.0, 1.0, 2.0])
+    # one chain per segment, named by its segment: Asia converts 3 of 3 journeys (4 states), Europe 2 of 2
+    assert fit.by == ("region",)
+    assert fit.chains.to_dict("records") == [
+        {"region": "Asia", "conversion_probability": pytest.approx(1.0), "n_states": 2},
+        {"region": "Europe", "conversion_probability": pytest.approx(1.0), "n_states": 1},
+    ]
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 def test_conversion_probability_identity_and_efficiency(order, random_paths):
     paths = random_paths(400, n_channels=4, seed=order)
-    result = markov(paths, order=order)
+    fit = markov(paths, order=order)
+    result = fit.table
     conv, nulls = paths["total_conversions"].sum(), paths["total_null"].sum()
-    assert result.attrs["segments"][0]["conversion_probability"] == pytest.approx(conv / (conv + nulls))
+    assert fit.chains["conversion_probability"].tolist() == pytest.approx([conv / (conv + nulls)])
     assert result["conversions"].sum() == pytest.approx(conv)
     assert result["value"].sum() == pytest.approx(paths["total_conversion_value"].sum())
     assert ((result["removal_effect"] >= 0) & (result["removal_effect"] <= 1)).all()
@@ -131,6 +140,6 @@ def test_property_credit_sums_to_conversions(make_paths, rows, order):
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = markov(paths, order=order)
+        result = markov(paths, order=order).table
     assert result["conversions"].sum() == pytest.approx(paths["total_conversions"].sum())
     assert (result["conversions"] >= -1e-12).all()

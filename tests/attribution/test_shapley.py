@@ -33,8 +33,9 @@ def brute_force_shapley(paths: pd.DataFrame, column: str = "total_conversions") 
     return {p: x / math.factorial(len(players)) for p, x in phi.items()}
 
 
-def as_dict(result: pd.DataFrame, column: str = "conversions") -> dict[str, float]:
-    return dict(zip(result["channel"], result[column], strict=True))
+def as_dict(result, column: str = "conversions") -> dict[str, float]:
+    table = getattr(result, "table", result)
+    return dict(zip(table["channel"], table[column], strict=True))
 
 
 def test_small_case_by_hand(make_paths):
@@ -60,7 +61,7 @@ def test_symmetric_channels_get_equal_credit(make_paths):
 
 def test_ordered_splits_by_first_touch_position(make_paths):
     paths = make_paths([("a > b > a", 4, 0), ("b > c", 2, 0)])
-    result = shapley(paths, ordered=True)
+    result = shapley(paths, ordered=True).table
     got = {(c, p): x for c, p, x in result[["channel", "position", "conversions"]].itertuples(index=False)}
     assert got == pytest.approx({("a", 1): 2.0, ("b", 2): 2.0, ("b", 1): 1.0, ("c", 2): 1.0})
     totals = result.groupby("channel")["conversions"].sum()
@@ -83,8 +84,8 @@ def test_property_efficiency_and_brute_force(make_paths, rows):
     paths = make_paths(rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = shapley(paths)
-        ordered = shapley(paths, ordered=True)
+        result = shapley(paths).table
+        ordered = shapley(paths, ordered=True).table
     total = paths["total_conversions"].sum()
     assert result["conversions"].sum() == pytest.approx(total)
     assert ordered["conversions"].sum() == pytest.approx(total)
