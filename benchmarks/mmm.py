@@ -55,9 +55,9 @@ RESULTS = Path(__file__).parent / "results" / "mmm.json"
 
 #: How the attribution-prior variant uses attribution (printed and written with the results).
 ATTRIBUTION_NOTE = (
-    "Markov attribution of the 100k-user journey sample gives ROI on the sample's scale (~0.005), not the KPI's; "
-    "only its within-region ranking is used: attributed ROI / region geometric mean, times the default prior median "
-    "(1.5), LogNormal sd 0.8 (mmm.relative_roi_priors)"
+    "Markov attribution of the 100k-user journey sample, scaled to the KPI's revenue per region (an upper bound: it "
+    "credits baseline revenue to channels too); only its within-region ranking is used: attributed ROI / region "
+    "geometric mean, times the default prior median (1.5), LogNormal sd 0.8 (mmm.relative_roi_priors)"
 )
 
 
@@ -66,7 +66,7 @@ def attribution_priors(world) -> pd.DataFrame | None:
     try:
         from attribution import attributed_roi, markov
 
-        roi = attributed_roi(markov(world.paths, by="region"), world.spend)
+        roi = attributed_roi(markov(world.paths, by="region"), world.spend, kpi=world.kpi).table
     except Exception as exc:  # the attribution package is another engineer's, optional here
         warnings.warn(f"attribution priors unavailable: {exc}", stacklevel=2)
         return None

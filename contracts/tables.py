@@ -171,8 +171,9 @@ def validate_paths(paths: pd.DataFrame, *, drop_empty: bool = False) -> pd.DataF
     ----------
     drop_empty
         Rows with ``total_conversions + total_null == 0`` carry no information. By default they are an error;
-        with ``drop_empty=True`` they are removed, counted in ``out.attrs["dropped_rows"]`` and reported with a
-        :class:`DataWarning`.
+        with ``drop_empty=True`` they are removed and reported, with their count and the first of them, in a
+        :class:`DataWarning`. (The attribution engine skips them the same way and reports them on its result's
+        ``skipped``.)
     """
     spec = SPECS["paths"]
     out = _validate_common(paths, spec)
@@ -215,7 +216,6 @@ def validate_paths(paths: pd.DataFrame, *, drop_empty: bool = False) -> pd.DataF
             stacklevel=2,
         )
         out = out.loc[~empty].reset_index(drop=True)
-        out.attrs["dropped_rows"] = {"no_conversions_and_no_nulls": len(bad)}
     return out
 
 

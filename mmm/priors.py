@@ -36,7 +36,7 @@ def roi_prior_arrays(
     ----------
     roi_priors : pandas.DataFrame or None
         Columns ``region``, ``channel``, ``roi`` (prior mean ROI, > 0) and ``roi_sd`` (prior sd, > 0), e.g. from
-        ``attribution.attributed_roi``. Cells it does not name get the default prior.
+        ``attribution.attributed_roi(...).table``. Cells it does not name get the default prior.
     cells : pandas.DataFrame
         The model's cells (``region``, ``channel``).
     default_median, default_log_sd : float
@@ -139,7 +139,7 @@ def relative_roi_priors(attributed: pd.DataFrame, median: float = 1.5, log_sd: f
     Parameters
     ----------
     attributed : pandas.DataFrame
-        ``region``, ``channel``, ``roi`` (e.g. ``attribution.attributed_roi``); rows without a finite ROI > 0 are
+        ``region``, ``channel``, ``roi`` (e.g. ``attribution.attributed_roi(...).table``); rows without a finite ROI > 0 are
         left out with a :class:`contracts.DataWarning` that counts them (those cells keep the default prior).
     median, log_sd : float
         Prior median of ROI of a region's geometric-mean channel, and the LogNormal sd of every cell's prior.
