@@ -139,8 +139,9 @@ def relative_roi_priors(attributed: pd.DataFrame, median: float = 1.5, log_sd: f
     Parameters
     ----------
     attributed : pandas.DataFrame
-        ``region``, ``channel``, ``roi`` (e.g. ``attribution.attributed_roi(...).table``); rows without a finite ROI > 0 are
-        left out with a :class:`contracts.DataWarning` that counts them (those cells keep the default prior).
+        ``region``, ``channel``, ``roi`` (e.g. ``attribution.attributed_roi(...).table``); rows without a finite
+        ROI > 0 are left out with a :class:`contracts.DataWarning` that counts them (those cells keep the default
+        prior).
     median, log_sd : float
         Prior median of ROI of a region's geometric-mean channel, and the LogNormal sd of every cell's prior.
 
