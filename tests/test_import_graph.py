@@ -81,8 +81,7 @@ def test_no_module_imports_in_a_circle():
     modules = set(graph)
     # an import of a name inside a module ("mmm.results.FittedMMM") is an import of that module
     edges = {
-        m: {t if t in modules else t.rsplit(".", 1)[0] for t in targets} & modules - {m}
-        for m, targets in graph.items()
+        m: {t if t in modules else t.rsplit(".", 1)[0] for t in targets} & modules - {m} for m, targets in graph.items()
     }
     # a package's __init__ re-exports its modules: edges into a package's own __init__ from inside it are the
     # circle to look for, edges from __init__ down are expected
