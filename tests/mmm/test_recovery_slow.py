@@ -40,7 +40,7 @@ def test_sample_world_roi_recovery_is_close_to_the_oracle(world, oracle_with_lif
         fitted = mmm.fit(world.data, sampler=mmm.Sampler(draws=400, tune=400, chains=2), seed=seed, check=False)
     score = roi_recovery(fitted.roi(), world.truth.cells)
     coverage = score["roi_hdi90_coverage"]
-    error = 100 * score["roi_median_abs_pct_error"]
+    error = score["roi_median_abs_pct_error"]  # in percent
     realised, expected = oracle_with_lift
     # What even the oracle's error varies by from one noise draw to another (its 10th to 90th percentile): a model
     # that must also learn the curves may trail the oracle on these data by that much, no more.

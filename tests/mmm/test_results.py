@@ -38,7 +38,7 @@ def test_contributions_equal_truth(world, truth_fit):
     got = truth_fit.contributions()
     media = got[got["channel"] != "baseline"].set_index(["week", "region", "channel"])
     truth = world.truth.weekly.set_index(["week", "region", "channel"])
-    joined = media.join(truth["contribution"], rsuffix="_true")
+    joined = media.join(truth["contribution"].rename("contribution_true"))
     np.testing.assert_allclose(joined["contribution"], joined["contribution_true"], rtol=1e-8, atol=1e-6)
     np.testing.assert_allclose(joined["contribution_low"], joined["contribution_true"], rtol=1e-8, atol=1e-6)
     assert (got["contribution_low"] <= got["contribution_high"]).all()
