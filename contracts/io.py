@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pandas as pd
 
+from contracts.errors import ContractError, DataWarning, Problem
+from contracts.files import MAX_BYTES, MAX_EXPANDED_BYTES, SUFFIXES, parse_csv, parse_parquet, read_bytes, refuse
 from contracts.panel import check_panel
 from contracts.schemas import TABLES
 from contracts.tables import validate_table
 
-SUFFIXES = (".parquet", ".csv", ".csv.gz")
+_NAMED = (".csv", ".csv.gz", ".parquet")  # the order messages list file names in
+#: Files a data folder may hold besides the tables, loaded by nothing and not reported: the simulator's truth.
+COMPANION_FILES = ("truth.json",)
+#: The tables each use of a data folder needs; an inner tuple lists alternatives (either one is enough).
+USES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "attribute": (("events", "paths"),),
+    "fit": (("spend",), ("kpi",), ("channels",)),
+    "plan": (("spend",), ("kpi",), ("channels",)),
+}
 # Read text columns as text: a region called "NA" or a numeric-looking user id must stay as written.
 _TEXT = {c: "string" for c in ("user_id", "channel", "region", "event_type", "path", "objective")}
 
@@ -87,54 +100,177 @@ class Dataset:
             raise ValueError(f"{purpose} needs the table(s) {missing}; this dataset has {self.names() or 'no tables'}")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, gzip-compressed CSV or Parquet file as it is (no validation)."""
+def read_table(
+    path: str | Path,
+    *,
+    folder: str | Path | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_expanded_bytes: int = MAX_EXPANDED_BYTES,
+) -> pd.DataFrame:
+    """Read a CSV, gzip-compressed CSV or Parquet file as it is (no validation), refusing unsafe or corrupt files.
+
+    Only a regular file inside ``folder`` (default: the folder holding ``path``) is read; FIFOs, devices,
+    directories and symlinks out of the folder are refused before anything is opened. The file may be at most
+    ``max_bytes`` on disk and ``max_expanded_bytes`` once decompressed (module constants
+    :data:`contracts.files.MAX_BYTES`, 2 GiB, and :data:`contracts.files.MAX_EXPANDED_BYTES`, 4 GiB). CSV text
+    must be UTF-8 and its header must name each column once.
+
+    Raises
+    ------
+    contracts.ContractError
+        The file is not safe to read, too large, corrupt, not UTF-8, empty, or has duplicated column names;
+        the message names the file and what is allowed.
+    FileNotFoundError
+        No file at ``path``.
+    """
     path = Path(path)
     name = path.name.lower()
-    if not path.exists():
-        raise FileNotFoundError(f"no such data file: {path}")
+    if not name.endswith(SUFFIXES):
+        raise refuse(path, "unsupported file type", ", ".join(SUFFIXES))
+    raw = read_bytes(path, folder=folder, max_bytes=max_bytes, max_expanded_bytes=max_expanded_bytes)
     if name.endswith(".parquet"):
-        return pd.read_parquet(path)
-    if name.endswith((".csv", ".csv.gz")):
-        header = pd.read_csv(path, nrows=0).columns
-        dtype = {c: t for c, t in _TEXT.items() if c in header}
-        return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
-    raise ValueError(f"{path}: unsupported file type; allowed: {', '.join(SUFFIXES)}")
+        return parse_parquet(path, raw, max_expanded_bytes)
+    return parse_csv(path, raw, _TEXT)
 
 
-def load_table(path: str | Path, table: str | None = None) -> pd.DataFrame:
-    """Read and validate one table; ``table`` defaults to the file name (``spend.csv`` → ``spend``)."""
+def load_table(
+    path: str | Path,
+    table: str | None = None,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_expanded_bytes: int = MAX_EXPANDED_BYTES,
+) -> pd.DataFrame:
+    """Read (:func:`read_table`) and validate one table; ``table`` defaults to the file name (``spend.csv`` → spend)."""
     path = Path(path)
     table = table or path.name.split(".")[0]
     if table not in TABLES:
         raise ValueError(f"{path}: cannot tell which table this is; name it one of {list(TABLES)} or pass table=")
-    return validate_table(read_table(path), table)
+    return validate_table(read_table(path, max_bytes=max_bytes, max_expanded_bytes=max_expanded_bytes), table)
 
 
 def find_tables(directory: str | Path) -> dict[str, Path]:
-    """Map table name → file for every ``<table>.csv|.csv.gz|.parquet`` in ``directory``."""
+    """Map table name → file for every ``<table>.csv|.csv.gz|.parquet`` in ``directory``.
+
+    Names match exactly (lower case, as in :data:`contracts.TABLES`). A file that looks meant as a table but is
+    not named exactly (``Spend.csv``, ``KPI.CSV``, ``spend.xlsx``) is an error that gives the exact name expected;
+    any other file (except hidden files and :data:`COMPANION_FILES`) is reported in one :class:`DataWarning`.
+
+    Raises
+    ------
+    contracts.ContractError
+        A misnamed table file, or several files for one table.
+    FileNotFoundError
+        ``directory`` is not a folder.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"no such data folder: {directory}")
-    found: dict[str, Path] = {}
-    for table in TABLES:
-        candidates = [directory / f"{table}{s}" for s in SUFFIXES if (directory / f"{table}{s}").exists()]
-        if len(candidates) > 1:
-            raise ValueError(f"{directory}: several files for table {table!r}: {[c.name for c in candidates]}")
-        if candidates:
-            found[table] = candidates[0]
-    return found
+    expected = {f"{table}{suffix}": table for table in TABLES for suffix in SUFFIXES}
+    found: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    unexpected: list[str] = []
+    for name in sorted(os.listdir(directory)):
+        if name in expected:
+            found.setdefault(expected[name], []).append(name)
+        elif name.lower() in expected or name.split(".")[0].lower() in TABLES:
+            table = expected.get(name.lower(), name.split(".")[0].lower())
+            problems.append(
+                Problem(
+                    str(directory / name),
+                    None,
+                    f"looks like the {table} table but is not named exactly (names are case-sensitive)",
+                    " or ".join(f"{table}{s}" for s in _NAMED),
+                )
+            )
+        elif not name.startswith(".") and name not in COMPANION_FILES:
+            unexpected.append(name)
+    for table, names in found.items():
+        if len(names) > 1:
+            problems.append(Problem(str(directory), None, f"several files for table {table!r}: {names}", "one"))
+    if problems:
+        raise ContractError(problems)
+    if unexpected:
+        warnings.warn(
+            f"{directory}: {len(unexpected)} file(s) that are not data tables were ignored: {unexpected}; "
+            f"table files are named <table>{{{','.join(SUFFIXES)}}} for tables {list(TABLES)}",
+            DataWarning,
+            stacklevel=2,
+        )
+    return {table: directory / found[table][0] for table in TABLES if table in found}
 
 
-def load_dataset(directory: str | Path) -> Dataset:
-    """Load every contract table found in ``directory`` as a :class:`Dataset` (validated and cross-checked)."""
+def missing_for(use: str, names: Iterable[str]) -> list[str]:
+    """The tables ``use`` (a key of :data:`USES`) needs that are not among ``names``, e.g. ``['kpi']``."""
+    have = set(names)
+    return [" or ".join(options) for options in USES[use] if not have.intersection(options)]
+
+
+def supported_uses(names: Iterable[str]) -> list[str]:
+    """The uses (``attribute``, ``fit``, ``plan``) that tables ``names`` are enough for."""
+    names = list(names)
+    return [use for use in USES if not missing_for(use, names)]
+
+
+def load_dataset(
+    directory: str | Path,
+    *,
+    require: Sequence[str] = (),
+    max_bytes: int = MAX_BYTES,
+    max_expanded_bytes: int = MAX_EXPANDED_BYTES,
+) -> Dataset:
+    """Load every contract table found in ``directory`` as a :class:`Dataset` (validated and cross-checked).
+
+    Parameters
+    ----------
+    directory
+        The data folder (see :func:`find_tables` for how files are named; only regular files inside it are read).
+    require
+        Table names (``"spend"``) or uses (``"attribute"``, ``"fit"``, ``"plan"``; see :data:`USES`) that must be
+        present; a missing one is named before any file is read.
+    max_bytes, max_expanded_bytes
+        Size bounds per file, as in :func:`read_table`.
+
+    Raises
+    ------
+    contracts.ContractError
+        A required table is missing, a file is unsafe, corrupt or misnamed, or a table breaks its contract.
+    FileNotFoundError
+        ``directory`` is not a folder.
+    """
     files = find_tables(directory)
     if not files:
         raise FileNotFoundError(
             f"{directory}: no data tables found; expected files named <table>.csv, .csv.gz or .parquet "
             f"for tables {list(TABLES)}"
         )
-    return Dataset(**{name: read_table(path) for name, path in files.items()})
+    problems = _missing_problems(directory, require, files)
+    if problems:
+        raise ContractError(problems)
+    limits = {"max_bytes": max_bytes, "max_expanded_bytes": max_expanded_bytes}
+    return Dataset(**{name: read_table(path, folder=directory, **limits) for name, path in files.items()})
+
+
+def _missing_problems(directory: str | Path, require: Sequence[str], files: dict[str, Path]) -> list[Problem]:
+    if isinstance(require, str):
+        require = (require,)
+    problems = []
+    for item in require:
+        if item in USES:
+            missing, purpose = missing_for(item, files), f"needed to {item}"
+        elif item in TABLES:
+            missing, purpose = ([] if item in files else [item]), "required"
+        else:
+            raise ValueError(f"require: unknown table or use {item!r}; allowed: {list(TABLES) + list(USES)}")
+        problems += [
+            Problem(
+                table,
+                None,
+                f"table missing from {directory} ({purpose})",
+                " or ".join(f"{t}{s}" for t in table.split(" or ") for s in _NAMED),
+            )
+            for table in missing
+        ]
+    return problems
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:

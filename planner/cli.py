@@ -3,18 +3,22 @@
 Subcommands:
 
 * ``simulate`` — write a simulated world (tables + ``truth.json``) to a folder;
-* ``validate`` — load every table in a folder, check the data contracts, and summarise.
+* ``validate`` — load every table in a folder, check the data contracts, and say which uses (attribute, fit,
+  plan) the tables are enough for; exit 2 with the reason on any failure, or when they are enough for none.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from contracts.errors import DataWarning, Problem
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,8 +45,26 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check the data tables in a folder against the data contracts")
     val.add_argument("folder", type=Path, help="folder with <table>.csv / .csv.gz / .parquet files")
+    val.add_argument(
+        "--for",
+        dest="uses",
+        action="append",
+        choices=("attribute", "fit", "plan"),
+        help="also require the tables this use needs (repeatable); without it, any one use is enough",
+    )
+    val.add_argument("--max-bytes", type=_positive_int, default=None, help="largest file on disk, bytes (2 GiB)")
+    val.add_argument(
+        "--max-expanded-bytes", type=_positive_int, default=None, help="largest decompressed file, bytes (4 GiB)"
+    )
     val.set_defaults(handler=_validate)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes; got {text}")
+    return value
 
 
 def _simulate(args: argparse.Namespace, console: Console) -> int:
@@ -83,22 +105,57 @@ def _simulate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
-    from contracts import ContractError, load_dataset
+    """Load and check the folder; exit 0 when it supports a use (and every ``--for`` use), else 2 with the reason.
 
+    The rule: a folder passes when every table in it passes its contract, the tables agree with each other, and
+    together they are enough for at least one use (``attribute``: events or paths; ``fit`` and ``plan``: spend,
+    kpi and channels) and for every use named with ``--for``. Every failure, whatever raised it, exits 2 with a
+    message and no traceback.
+    """
+    from contracts import ContractError
+    from contracts.io import USES, load_dataset, missing_for, supported_uses
+
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    limits = {k: v for k, v in (("max_bytes", args.max_bytes), ("max_expanded_bytes", args.max_expanded_bytes)) if v}
     try:
-        data = load_dataset(args.folder)
-    except (ContractError, FileNotFoundError, ValueError) as err:
-        errors = Console(stderr=True, highlight=False, soft_wrap=True)
-        errors.print(f"[bold red]{args.folder}: data contract check failed[/]")
-        errors.print(str(err), markup=False)
-        return 2
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            data = load_dataset(args.folder, require=tuple(args.uses or ()), **limits)
+        for warning in caught:
+            errors.print(f"warning: {warning.message}", markup=False)
+        supported = supported_uses(data.names())
+        if not supported:
+            needs = "; ".join(f"{use} needs {', '.join(missing_for(use, data.names()))}" for use in USES)
+            raise ContractError(
+                [
+                    Problem(
+                        str(args.folder),
+                        None,
+                        f"tables {data.names()} are not enough for any use ({needs})",
+                        "events or paths (to attribute), or spend, kpi and channels (to fit and plan)",
+                    )
+                ]
+            )
+    except (ContractError, OSError, ValueError, UnicodeError, MemoryError) as err:
+        return _fail(errors, args.folder, str(err))
+    except Exception as err:  # a bug of ours; still no traceback for the user, but say what it was
+        return _fail(errors, args.folder, f"unexpected {type(err).__name__}: {err} (please report this as a bug)")
     table = Table(title=f"{args.folder}: every table passes its data contract")
     for col in ("table", "rows", "columns", "covers"):
         table.add_column(col)
     for name, df in data.tables().items():
         table.add_row(name, f"{len(df):,}", ", ".join(map(str, df.columns)), _coverage(df))
     console.print(table)
+    unsupported = [f"{use} (needs {', '.join(missing_for(use, data.names()))})" for use in USES if use not in supported]
+    not_to = f" Not to: {'; '.join(unsupported)}." if unsupported else ""
+    console.print(f"Enough to: {', '.join(supported)}.{not_to}")
     return 0
+
+
+def _fail(errors: Console, folder: Path, message: str) -> int:
+    errors.print(f"[bold red]{folder}: data contract check failed[/]")
+    errors.print(message, markup=False)
+    return 2
 
 
 def _coverage(df) -> str:
