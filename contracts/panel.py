@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from contracts.errors import ContractError, Problem, format_value
+from contracts.errors import MAX_ROWS_SHOWN, ContractError, Problem, format_value
+from contracts.schemas import canonical_text
 
 
 def check_panel(
@@ -43,12 +45,14 @@ def check_panel(
                         "channel",
                         f"{len(unknown)} channels are not in the channel catalog ({n_rows} rows)",
                         allowed,
-                        tuple(repr(c) for c in unknown[:5]),
+                        tuple(repr(c) + _did_you_mean(c, catalog) for c in unknown[:5]),
                         len(unknown),
                     )
                 )
+    problems += _zero_revenue_problems(kpi)
     if lift_tests is not None:
         problems += _lift_test_problems(lift_tests, spend)
+        problems += _lift_test_spend_problems(lift_tests, spend)
     if problems:
         raise ContractError(problems)
 
@@ -65,7 +69,10 @@ def _same_values(a: pd.DataFrame, a_name: str, b: pd.DataFrame, b_name: str, col
                     column,
                     f"{len(extra)} {column} values appear in {name} but not in {other}",
                     f"the same {column} values in {a_name} and {b_name}",
-                    tuple(format_value(v) for v in extra[:5]),
+                    tuple(
+                        format_value(v) + _did_you_mean(v, set(b[column] if name == a_name else a[column]))
+                        for v in extra[:5]
+                    ),
                     len(extra),
                 )
             )
@@ -75,8 +82,9 @@ def _same_values(a: pd.DataFrame, a_name: str, b: pd.DataFrame, b_name: str, col
 def _lift_test_problems(lift_tests: pd.DataFrame, spend: pd.DataFrame) -> list[Problem]:
     problems = []
     cells = set(zip(spend["region"], spend["channel"], strict=True))
+    regions, channels = {r for r, _ in cells}, {c for _, c in cells}
     unknown = [
-        f"row {i} (region {r!r}, channel {c!r})"
+        f"row {i} (region {r!r}{_did_you_mean(r, regions)}, channel {c!r}{_did_you_mean(c, channels)})"
         for i, r, c in zip(lift_tests.index, lift_tests["region"], lift_tests["channel"], strict=True)
         if (r, c) not in cells
     ]
@@ -108,3 +116,86 @@ def _lift_test_problems(lift_tests: pd.DataFrame, spend: pd.DataFrame) -> list[P
             )
         )
     return problems
+
+
+def _did_you_mean(value: object, candidates: set) -> str:
+    """`` (did you mean 'Asia'?)`` when a candidate differs from ``value`` only in case, Unicode form or blanks."""
+    if not isinstance(value, str):
+        return ""
+    key = canonical_text(value).casefold()
+    close = sorted(c for c in candidates if isinstance(c, str) and c != value and canonical_text(c).casefold() == key)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _zero_revenue_problems(kpi: pd.DataFrame) -> list[Problem]:
+    # A region that never sells cannot be modelled (and PyMC would read its zeros as missing data).
+    total = kpi.groupby("region", sort=True)["revenue"].sum()
+    dead = list(total.index[total == 0])
+    if not dead:
+        return []
+    return [
+        Problem(
+            "kpi",
+            "revenue",
+            f"{len(dead)} regions have revenue 0 in every week",
+            "some revenue in every region (remove a region with no sales from spend and kpi)",
+            tuple(f"region {r!r}" for r in dead[:MAX_ROWS_SHOWN]),
+            len(dead),
+        )
+    ]
+
+
+def _lift_test_spend_problems(lift_tests: pd.DataFrame, spend: pd.DataFrame) -> list[Problem]:
+    """A test must fit the spend it is measured against: its cell spends, and its change is possible."""
+    weekly = spend.pivot_table(index="week", columns=["region", "channel"], values="spend", aggfunc="sum")
+    week_start = weekly.index
+    week_end = week_start + pd.Timedelta(days=6)
+    no_spend, too_big = [], []
+    for i, row in lift_tests.iterrows():
+        cell = (row["region"], row["channel"])
+        if cell not in weekly.columns:
+            continue  # reported by _lift_test_problems
+        series = weekly[cell].fillna(0.0)
+        where = f"row {i} (region {cell[0]!r}, channel {cell[1]!r}, {_window(row)})"
+        if series.sum() == 0:
+            no_spend.append(where)
+            continue
+        in_window = (week_end >= row["start"]) & (week_start <= row["end"])
+        observed = float(series[in_window].sum())
+        delta = float(row["spend_delta"])
+        possible = float(series.max()) * int(np.sum(in_window))
+        if delta > observed:
+            too_big.append(f"{where}: spend_delta {delta:g} but the cell spent {observed:g} in the test weeks")
+        elif -delta > possible:
+            too_big.append(
+                f"{where}: spend_delta {delta:g} but the cell's highest weekly spend x test weeks is {possible:g}"
+            )
+    problems = []
+    if no_spend:
+        problems.append(
+            Problem(
+                "lift_tests",
+                "region, channel",
+                f"{len(no_spend)} tests are on a cell whose spend is 0 in every week",
+                "tests on a (region, channel) that spends",
+                tuple(no_spend[:MAX_ROWS_SHOWN]),
+                len(no_spend),
+            )
+        )
+    if too_big:
+        problems.append(
+            Problem(
+                "lift_tests",
+                "spend_delta",
+                f"{len(too_big)} tests change spend by more than the cell could have spent in the test weeks",
+                "an added spend (spend_delta > 0) within the spend recorded in the test weeks; a removed spend "
+                "(spend_delta < 0) within the cell's highest weekly spend x the test's weeks",
+                tuple(too_big[:MAX_ROWS_SHOWN]),
+                len(too_big),
+            )
+        )
+    return problems
+
+
+def _window(row: pd.Series) -> str:
+    return f"{format_value(row['start'])} .. {format_value(row['end'])}"

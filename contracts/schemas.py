@@ -7,6 +7,7 @@ what is allowed, which becomes part of the error message.
 
 from __future__ import annotations
 
+import unicodedata
 import warnings
 from dataclasses import dataclass
 
@@ -25,6 +26,12 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
 EVENT_TYPES = ("touch", "conversion")
 
+#: Largest magnitude accepted in a numeric column (currency, counts). Far above any real marketing figure, far
+#: below where float sums overflow (1e308) or integers stop being exact as floats (2**53 ~ 9.007e15).
+MAX_ABS_VALUE = 1e15
+BOUNDED = f"numbers between -{MAX_ABS_VALUE:.0e} and {MAX_ABS_VALUE:.0e}"
+WHOLE = "whole numbers (counts)"
+
 
 def _finite() -> pa.Check:
     return pa.Check(
@@ -32,6 +39,23 @@ def _finite() -> pa.Check:
         name="finite",
         error="finite numbers",
     )
+
+
+def _bounded() -> pa.Check:
+    # Non-finite values are the `finite` check's to report; this one only flags finite values that are too large.
+    def ok(s: pd.Series) -> pd.Series:
+        x = s.to_numpy(dtype=float)
+        return pd.Series(~np.isfinite(x) | (np.abs(x) <= MAX_ABS_VALUE), index=s.index)
+
+    return pa.Check(ok, name="bounded", error=BOUNDED)
+
+
+def _whole() -> pa.Check:
+    def ok(s: pd.Series) -> pd.Series:
+        x = s.to_numpy(dtype=float)
+        return pd.Series(~np.isfinite(x) | (x == np.floor(x)), index=s.index)
+
+    return pa.Check(ok, name="whole", error=WHOLE)
 
 
 def _non_negative() -> pa.Check:
@@ -47,7 +71,7 @@ def _non_blank() -> pa.Check:
 
 
 def _number(*checks: pa.Check, nullable: bool = False) -> pa.Column:
-    return pa.Column(float, checks=[*checks], coerce=True, nullable=nullable)
+    return pa.Column(float, checks=[_bounded(), *checks], coerce=True, nullable=nullable)
 
 
 def _text(*checks: pa.Check, nullable: bool = False) -> pa.Column:
@@ -114,9 +138,9 @@ SPECS: dict[str, TableSpec] = {
         schema=_schema(
             {
                 "path": _text(),
-                "total_conversions": _number(_finite(), _non_negative()),
+                "total_conversions": _number(_finite(), _non_negative(), _whole()),
                 "total_conversion_value": _number(_finite(), _non_negative()),
-                "total_null": _number(_finite(), _non_negative()),
+                "total_null": _number(_finite(), _non_negative(), _whole()),
             }
         ),
         context=("path", "total_conversions", "total_null"),
@@ -182,6 +206,8 @@ VIOLATION = {
     "> 0": "are zero or negative",
     "finite numbers": "are infinite",
     "non-empty text": "are blank",
+    BOUNDED: "are too large",
+    WHOLE: "are not whole numbers",
     f"one of {list(OBJECTIVES)}": "are not a known objective",
     f"one of {list(EVENT_TYPES)}": "are not a known event type",
 }
@@ -194,10 +220,20 @@ def optional_number_columns(table: str) -> dict[str, pa.Column]:
     return {}
 
 
+def canonical_text(value: str) -> str:
+    """The form a name is compared in: Unicode NFC, surrounding blanks removed."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
 def coerce_strings(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Trim surrounding whitespace of text columns (``" Asia"`` and ``"Asia"`` are the same region)."""
+    """Trim surrounding whitespace of text columns and write them in Unicode NFC.
+
+    A name padded the same way everywhere (``" Asia"``) or written in one Unicode form throughout is read as its
+    canonical form; a name written in *several* ways within a table is an error raised before this
+    (``tables._spelling_problems``), so nothing is merged silently.
+    """
     out = df.copy()
     for col in columns:
         if col in out.columns and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
-            out[col] = out[col].str.strip()
+            out[col] = out[col].str.normalize("NFC").str.strip()
     return out

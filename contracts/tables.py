@@ -7,6 +7,7 @@ problem it found.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -18,11 +19,15 @@ from contracts.schemas import (
     SPECS,
     VIOLATION,
     TableSpec,
+    canonical_text,
     coerce_strings,
     optional_number_columns,
     pa,
 )
 
+#: Dates outside these years are typing errors (a flipped digit, a day count read as a year), and pandas'
+#: nanosecond dates stop at 2262.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 _TEXT_COLUMNS = ("user_id", "channel", "region", "event_type", "path", "objective")
 
 
@@ -240,8 +245,10 @@ def _validate_common(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                 for c in missing
             ]
         )
+    _raise_if(_duplicate_column_problems(df, spec))
+    problems = _boolean_problems(df, spec) + _spelling_problems(df, spec)
     out = coerce_strings(df.reset_index(drop=True), _TEXT_COLUMNS)
-    problems = _parse_times(out, spec)
+    problems += _parse_times(out, spec)
     schema = spec.schema.add_columns({k: v for k, v in optional_number_columns(spec.name).items() if k in df})
     try:
         with warnings.catch_warnings():
@@ -255,28 +262,131 @@ def _validate_common(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out
 
 
+def _duplicate_column_problems(df: pd.DataFrame, spec: TableSpec) -> list[Problem]:
+    names = pd.Index(map(str, df.columns))
+    repeated = sorted(set(names[names.duplicated()]))
+    # pandas' CSV reader renames a repeated header `spend` to `spend.1`: same rule, other spelling
+    renamed = [c for c in spec.required if c in names and f"{c}.1" in names and c not in repeated]
+    problems = [
+        Problem(
+            spec.name,
+            name,
+            f"the column appears more than once in the header (read as {name!r} and {name + '.1'!r})",
+            "each column name once",
+            (f"columns {list(names)}",),
+            1,
+        )
+        for name in renamed
+    ]
+    return problems + [
+        Problem(
+            spec.name,
+            name,
+            f"the column name appears {int((names == name).sum())} times",
+            "each column name once",
+            (f"columns {list(map(str, df.columns))}",),
+            1,
+        )
+        for name in repeated
+    ]
+
+
+def _numeric_columns(df: pd.DataFrame, spec: TableSpec) -> list[str]:
+    if spec.name == "controls":
+        return [c for c in df.columns if c not in ("week", "region")]
+    numeric = [c for c, col in spec.schema.columns.items() if col.dtype is not None and "float" in str(col.dtype)]
+    return [*numeric, *(c for c in optional_number_columns(spec.name) if c in df.columns)]
+
+
+def _boolean_problems(df: pd.DataFrame, spec: TableSpec) -> list[Problem]:
+    """A true/false column would become 1.0/0.0 spend or revenue; it is almost surely the wrong column."""
+    problems = []
+    raw = df.reset_index(drop=True)
+    for col in _numeric_columns(df, spec):
+        values = raw[col]
+        if pd.api.types.is_bool_dtype(values):
+            flags = values.notna()
+        elif values.dtype == object:
+            flags = values.map(lambda v: isinstance(v, (bool, np.bool_)))
+        else:
+            continue
+        bad = raw.index[flags.to_numpy(dtype=bool)]
+        if len(bad):
+            problems.append(
+                Problem(
+                    spec.name,
+                    col,
+                    f"{len(bad)} values are true/false, not numbers",
+                    "numbers (a boolean column is not an amount)",
+                    _examples(raw, bad, spec, col, raw),
+                    len(bad),
+                )
+            )
+    return problems
+
+
+_KEY_TEXT = ("region", "channel", "objective", "event_type")
+
+
+def _spelling_problems(df: pd.DataFrame, spec: TableSpec) -> list[Problem]:
+    """Names that print alike but are written differently (Unicode form, surrounding blanks, case)."""
+    problems = []
+    for col in _KEY_TEXT:
+        if col not in df.columns:
+            continue
+        names = [v for v in pd.unique(df[col].dropna()) if isinstance(v, str)]
+        groups: dict[str, list[str]] = {}
+        for name in names:
+            groups.setdefault(canonical_text(name).casefold(), []).append(name)
+        clashes = [sorted(g) for g in groups.values() if len({canonical_text(n) for n in g}) > 1 or len(g) > 1]
+        if not clashes:
+            continue
+        counts = df[col].value_counts()
+        examples = tuple(" vs ".join(f"{n!a} ({int(counts.get(n, 0))} rows)" for n in clash) for clash in clashes[:5])
+        problems.append(
+            Problem(
+                spec.name,
+                col,
+                f"{len(clashes)} {col} names are written in more than one way "
+                "(Unicode form, surrounding blanks or upper/lower case differ; shown with escapes)",
+                "one spelling per name, byte for byte",
+                examples,
+                len(clashes),
+            )
+        )
+    return problems
+
+
 def _parse_times(out: pd.DataFrame, spec: TableSpec) -> list[Problem]:
     problems = []
     for col, utc in [(c, False) for c in spec.date_columns] + [(c, True) for c in spec.timestamp_columns]:
-        raw = out[col]
-        with warnings.catch_warnings():
-            # pandas warns when it cannot infer one format; unparseable values are reported below instead.
-            warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
-            parsed = pd.to_datetime(raw, errors="coerce", utc=utc)
-            retry = parsed.isna() & raw.notna()
-            if retry.any():  # the format inferred from the first value did not fit all: parse those one by one
-                parsed[retry] = pd.to_datetime(raw[retry], errors="coerce", utc=utc, format="mixed")
-        if not utc and isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_localize(None)
+        parsed, found = _parse_time_column(out, spec, col, utc)
+        if found:
+            problems += found
+            continue
         bad = out.index[parsed.isna()]
         if len(bad):
-            kind = "UTC timestamps (naive times are read as UTC)" if utc else "dates such as 2024-01-01"
+            kind = "UTC timestamps (naive times are read as UTC)" if utc else "dates written as YYYY-MM-DD"
             problems.append(
                 Problem(
                     spec.name,
                     col,
                     f"{len(bad)} values are missing or not {'timestamps' if utc else 'dates'}",
                     kind,
+                    _value_examples(out, bad, spec, col),
+                    len(bad),
+                )
+            )
+            continue
+        years = parsed.dt.year
+        bad = out.index[(years < FIRST_YEAR) | (years > LAST_YEAR)]
+        if len(bad):
+            problems.append(
+                Problem(
+                    spec.name,
+                    col,
+                    f"{len(bad)} values are outside the years {FIRST_YEAR}-{LAST_YEAR}",
+                    f"dates from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31",
                     _value_examples(out, bad, spec, col),
                     len(bad),
                 )
@@ -298,6 +408,184 @@ def _parse_times(out: pd.DataFrame, spec: TableSpec) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _parse_time_column(out: pd.DataFrame, spec: TableSpec, col: str, utc: bool) -> tuple[pd.Series, list[Problem]]:
+    """Parse one date (``utc=False``) or timestamp column; refuse what could be read more than one way."""
+    raw = out[col]
+    target = "datetime64[us, UTC]" if utc else "datetime64[us]"  # wide enough to hold a mistyped year 3025
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        if isinstance(raw.dtype, pd.DatetimeTZDtype):
+            return (raw.dt.tz_convert("UTC") if utc else raw.dt.tz_localize(None)), []
+        return (raw.dt.tz_localize("UTC") if utc else raw), []
+    if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+        if raw.notna().any():
+            return raw, [_serial_problem(out, spec, col, out.index[raw.notna()])]
+        return pd.Series(pd.NaT, index=raw.index, dtype=target), []  # an empty column: reported as missing
+    text, kinds = _time_kinds(raw)
+    serial = out.index[kinds == "number"]
+    if len(serial):
+        return raw, [_serial_problem(out, spec, col, serial)]
+    other = kinds == "other"
+    with warnings.catch_warnings():
+        # pandas warns when it cannot infer one format; unparseable values are reported by the caller instead.
+        warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
+        try:
+            other_values = pd.to_datetime(text[other], errors="coerce", utc=utc, format="mixed")
+        except (ValueError, TypeError):  # several time zones in a date column: read in UTC (a time of day shows)
+            other_values = pd.to_datetime(text[other], errors="coerce", utc=True, format="mixed")
+    if not utc and isinstance(other_values.dtype, pd.DatetimeTZDtype):
+        other_values = other_values.dt.tz_localize(None)
+    kinds[other & other_values.reindex(kinds.index).isna()] = None  # not a date at all: reported by the caller
+    mixed = _mixed_format_problem(out, spec, col, utc, text, kinds)
+    if mixed:
+        return raw, [mixed]
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype=target)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
+        iso = kinds.isin(["ISO date", "ISO date with time zone"])
+        if iso.any():
+            offsets = text[kinds == "ISO date with time zone"].map(_offset).unique()
+            if not utc and len(offsets) > 1:
+                return raw, [
+                    _date_problem(
+                        spec,
+                        col,
+                        f"values mix time-zone offsets ({', '.join(sorted(offsets)[:5])})",
+                        out.index[kinds == "ISO date with time zone"],
+                        out,
+                    )
+                ]
+            values = pd.to_datetime(text[iso], errors="coerce", utc=utc, format="ISO8601")
+            if not utc and isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = values.dt.tz_localize(None)  # a date written with its zone is that calendar date
+            parsed[iso] = values
+        slash = kinds == "slash date"
+        if slash.any():
+            values, problem = _parse_slash_dates(out, spec, col, text[slash])
+            if problem:
+                return raw, [problem]
+            parsed[slash] = values.dt.tz_localize("UTC") if utc else values
+        if other.any():
+            parsed[other] = other_values
+    return parsed, []
+
+
+def _mixed_format_problem(
+    out: pd.DataFrame, spec: TableSpec, col: str, utc: bool, text: pd.Series, kinds: pd.Series
+) -> Problem | None:
+    used = [k for k in ("ISO date", "ISO date with time zone", "slash date", "other") if (kinds == k).any()]
+    if utc and set(used) <= {"ISO date", "ISO date with time zone"}:
+        return None  # a naive timestamp is read as UTC, so it mixes with zoned ones
+    if len(used) < 2:
+        return None
+    firsts = [text[kinds == k].iloc[0] for k in used]
+    why = f"values mix date formats ({', '.join(f'{k} {v!r}' for k, v in zip(used, firsts, strict=True))})"
+    return _date_problem(spec, col, why, out.index[kinds.isin(used[1:])], out)
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?\s*(Z|[+-]\d{2}:?\d{2})?$")
+_SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+_NUMBER = re.compile(r"^[+-]?\d{1,6}(?:\.\d*)?$")
+
+
+def _time_kinds(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each value stripped, and its kind: ISO date (with or without zone), slash date, number, other or None."""
+    if pd.api.types.is_string_dtype(raw) and raw.map(type).isin([str]).all():
+        text = raw.str.strip()  # vectorised path for the usual all-text column
+        zone = text.str.extract(_ISO)[0]
+        kinds = pd.Series(
+            np.select(
+                [
+                    text.str.match(_NUMBER).to_numpy(dtype=bool),
+                    text.str.match(_SLASH).to_numpy(dtype=bool),
+                    text.str.match(_ISO).to_numpy(dtype=bool) & zone.notna().to_numpy(),
+                    text.str.match(_ISO).to_numpy(dtype=bool),
+                ],
+                ["number", "slash date", "ISO date with time zone", "ISO date"],
+                "other",
+            ),
+            index=raw.index,
+            dtype=object,
+        )
+        return text, kinds
+    text = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return text, text.map(_time_kind)
+
+
+def _time_kind(value: object) -> str | None:
+    if not isinstance(value, str):
+        if value is None or value != value:
+            return None
+        return "number" if isinstance(value, (int, float, np.number)) else "other"
+    if _NUMBER.match(value):
+        return "number"
+    if _SLASH.match(value):
+        return "slash date"
+    match = _ISO.match(value)
+    if match:
+        return "ISO date with time zone" if match.group(1) else "ISO date"
+    return "other"
+
+
+def _offset(value: str) -> str:
+    zone = _ISO.match(value).group(1)
+    return "+00:00" if zone == "Z" else f"{zone[:3]}:{zone[-2:]}"  # +0100 and +01:00 are the same offset
+
+
+def _parse_slash_dates(
+    out: pd.DataFrame, spec: TableSpec, col: str, text: pd.Series
+) -> tuple[pd.Series, Problem | None]:
+    """Read dd/mm/yyyy or mm/dd/yyyy only when the column's own values settle which it is."""
+    parts = text.str.extract(_SLASH).astype({0: int, 1: int})
+    day_first = parts[0] > 12  # only a day can exceed 12
+    month_first = parts[1] > 12
+    if day_first.any() and month_first.any():
+        a, b = text[day_first].iloc[0], text[month_first].iloc[0]
+        why = f"values are written both day-first ({a!r}) and month-first ({b!r})"
+        return text, _date_problem(spec, col, why, text.index[month_first], out)
+    if not day_first.any() and not month_first.any():
+        why = f"{len(text)} slash dates could be read day-first or month-first (e.g. {text.iloc[0]!r})"
+        return text, _date_problem(spec, col, why, text.index, out)
+    order = "%d/%m/" if day_first.any() else "%m/%d/"
+    normal = text.str.replace(r"[.-]", "/", regex=True)
+    four = parts[2].str.len() == 4
+    values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    values[four] = pd.to_datetime(normal[four], errors="coerce", format=order + "%Y")
+    values[~four] = pd.to_datetime(normal[~four], errors="coerce", format=order + "%y")
+    return values, None
+
+
+def _date_problem(spec: TableSpec, col: str, why: str, index, out: pd.DataFrame) -> Problem:
+    return Problem(
+        spec.name,
+        col,
+        why,
+        "one unambiguous format; write dates as YYYY-MM-DD",
+        _value_examples(out, index, spec, col),
+        len(index),
+    )
+
+
+def _serial_problem(out: pd.DataFrame, spec: TableSpec, col: str, index) -> Problem:
+    values = pd.to_numeric(out.loc[index, col].astype(object).map(_as_number), errors="coerce")
+    first = values.dropna()
+    hint = ""
+    if len(first) and 1 <= first.iloc[0] <= 2958465:  # Excel's day numbers span 1900-01-01 .. 9999-12-31
+        day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(first.iloc[0]))).date().isoformat()
+        hint = f"; they look like Excel serial day numbers ({format_value(first.iloc[0])} would be {day})"
+    return Problem(
+        spec.name,
+        col,
+        f"{len(index)} values are numbers, not dates{hint}",
+        "dates written as text YYYY-MM-DD (format the column as a date before exporting)",
+        _value_examples(out, index, spec, col),
+        len(index),
+    )
+
+
+def _as_number(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 def _pandera_problems(cases: pd.DataFrame, out: pd.DataFrame, spec: TableSpec, raw: pd.DataFrame) -> list[Problem]:
