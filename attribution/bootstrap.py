@@ -15,8 +15,9 @@ import pandas as pd
 
 from contracts import interval_label
 
-from .heuristics import heuristic_matrices, parse_touch_days
-from .markov import _check_order, chain_credit, chain_table, markov_design
+from ._checks import check_seed
+from .heuristics import check_half_life, heuristic_matrices, parse_touch_days
+from .markov import CREDIT_COLUMNS, _check_order, chain_credit, chain_table, empty_credit, markov_design
 from .paths import ParsedPaths, apply_by_segment, resolve_sep, segment_columns
 from .results import Credit, Paths
 from .shapley import shapley_matrix
@@ -31,6 +32,10 @@ OPTIONS: dict[str, dict[str, object]] = {
     "heuristics": {"half_life_days": 7.0},
 }
 INTERVAL_KIND = "bootstrap percentile"
+#: Most replicates one call may ask for: percentile intervals are stable long before this.
+MAX_BOOT = 100_000
+#: Most replicates x work per replicate (paths redrawn; for Markov also states x channels solved): an hour or so.
+MAX_BOOT_WORK = 2_000_000_000
 _CHUNK = 32  # replicates drawn per multinomial call (bounds memory at 32 x 2 x n_paths integers)
 
 Replicate = Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, np.ndarray]]
@@ -59,8 +64,11 @@ def resample_counts(parsed: ParsedPaths, n_boot: int, rng: np.random.Generator):
 
 
 def _markov_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -> tuple[pd.DataFrame, Replicate]:
+    keys = CREDIT_COLUMNS
+    if parsed.n_paths == 0:  # nothing left to attribute: no chain to fit
+        options["_chains"].append({"conversion_probability": float("nan"), "n_states": 0})
+        return empty_credit(keys), lambda c, v, n: {k: np.zeros(0) for k in keys}
     design = markov_design(parsed, _check_order(options["order"]))
-    keys = ("conversions", "value", "removal_effect", "removal_effect_value")
 
     def replicate(c: np.ndarray, v: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
         fit = chain_credit(design, c, v, n)
@@ -108,6 +116,16 @@ def _heuristics_setup(parsed: ParsedPaths, table: pd.DataFrame, options: dict) -
 _SETUPS = {"markov": _markov_setup, "shapley": _shapley_setup, "heuristics": _heuristics_setup}
 
 
+def _check_work(n_boot: int, size: int, what: str = "paths") -> None:
+    """Refuse a bootstrap whose replicates x work per replicate exceed ``MAX_BOOT_WORK`` (hours of work)."""
+    if n_boot * size > MAX_BOOT_WORK:
+        raise ValueError(
+            f"n_boot x {what} must be at most {MAX_BOOT_WORK:,} (every replicate redoes that work), got "
+            f"n_boot={n_boot:,} x {size:,} {what} = {n_boot * size:,}; allowed here: "
+            f"n_boot <= {MAX_BOOT_WORK // max(size, 1):,}"
+        )
+
+
 def _method_options(method: str, options: dict[str, object]) -> dict[str, object]:
     """The method's options with their defaults; unknown ones are an error, not silently ignored."""
     allowed = OPTIONS[method]
@@ -115,8 +133,8 @@ def _method_options(method: str, options: dict[str, object]) -> dict[str, object
     if unknown:
         raise TypeError(f"bootstrap of {method!r} got unexpected option(s) {unknown}; allowed: {sorted(allowed)}")
     out = {**allowed, **options}
-    if method == "heuristics" and not (isinstance(out["half_life_days"], int | float) and out["half_life_days"] > 0):
-        raise ValueError(f"half_life_days must be a positive number, got {out['half_life_days']!r}")
+    if method == "heuristics":
+        out["half_life_days"] = check_half_life(out["half_life_days"])
     if method == "markov":
         out["order"] = _check_order(out["order"])
     if method == "shapley":
@@ -178,10 +196,16 @@ def bootstrap(
     """
     if method not in _SETUPS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
-        raise ValueError(f"n_boot must be an integer >= 2, got {n_boot!r}")
-    if not (isinstance(level, float | int) and 0 < level < 1):
-        raise ValueError(f"level must be between 0 and 1 (exclusive), got {level!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or not 2 <= n_boot <= MAX_BOOT:
+        raise ValueError(
+            f"n_boot must be an integer >= 2 and <= {MAX_BOOT:,} (bootstrap replicates; a few hundred are "
+            f"enough), got {n_boot!r}"
+        )
+    n_boot = int(n_boot)
+    if not (isinstance(level, float | int) and not isinstance(level, bool) and 0 < level < 1):
+        raise ValueError(f"level must be between 0 and 1 (exclusive; the intervals' coverage), got {level!r}")
+    level = float(level)
+    seed = check_seed(seed)
     settings = _method_options(method, dict(options))
     sep = resolve_sep(paths, sep)
     # the setups also get the separator (for touch_days) and a list for the Markov point fits' diagnostics
@@ -190,9 +214,16 @@ def bootstrap(
     tail = (1.0 - level) / 2.0
 
     def credit(parsed: ParsedPaths, table: pd.DataFrame) -> pd.DataFrame:
+        _check_work(n_boot, parsed.n_paths)
         frame, replicate = _SETUPS[method](parsed, table, setup_options)
+        if method == "markov":  # each replicate solves the chain once per channel and once in full
+            n_states = int(setup_options["_chains"][-1]["n_states"])
+            _check_work(n_boot, n_states * (len(parsed.channels) + 1), "chain states x (channels + 1)")
         draws: dict[str, list[np.ndarray]] = {}
-        for c, v, n in resample_counts(parsed, n_boot, rng):
+        if parsed.n_paths == 0:  # nothing left to attribute: empty intervals, no resampling
+            empty = np.zeros(0)
+            draws = {k: [a] for k, a in replicate(empty, empty, empty).items()}
+        for c, v, n in resample_counts(parsed, n_boot if parsed.n_paths else 0, rng):
             for key, arr in replicate(c, v, n).items():
                 draws.setdefault(key, []).append(arr)
         for key, arrays in draws.items():

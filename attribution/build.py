@@ -32,6 +32,8 @@ __all__ = ["EVENT_COLUMNS", "build_paths", "paths_expression"]
 EVENT_COLUMNS = ("user_id", "ts", "channel", "event_type", "revenue")
 _SECONDS_PER_DAY = 86_400
 _RANK_WIDTH = 10
+#: Longest lookback accepted (ten years): the window is converted to seconds and compared with timestamps.
+MAX_LOOKBACK_DAYS = 3_650
 
 
 def _ordered_join(keyed: ir.ArrayValue, sep: str) -> ir.StringValue:
@@ -62,7 +64,7 @@ def _as_table(events: pd.DataFrame | ir.Table) -> ir.Table:
     raise TypeError(f"events must be a pandas DataFrame or an ibis Table, got {type(events).__name__}")
 
 
-def _validate(t: ir.Table, by: list[str], backend: Any) -> None:
+def _validate(t: ir.Table, by: list[str], backend: Any, sep: str = " > ") -> None:
     """One aggregate query that counts each kind of bad row; raise naming the first kind found."""
     missing = [c for c in (*EVENT_COLUMNS, *by) if c not in t.columns]
     if missing:
@@ -91,10 +93,19 @@ def _validate(t: ir.Table, by: list[str], backend: Any) -> None:
         ),
         **{c: (t[c].isnull(), "rows have no segment value", "a value on every row") for c in by},
     }
+    mark = sep.strip()
+    # a channel holding the separator would be split into two channels by every credit method
+    if t.channel.type().is_string():
+        checks["channel_sep"] = (
+            is_touch & t.channel.contains(mark).fill_null(False),
+            f"touch events have a channel holding the path separator {mark!r} (it would split into two channels)",
+            f"channel names without {mark!r}; rename them or pass another sep= to build_paths",
+        )
     counts = t.aggregate(**{f"bad_{c}": cond.cast("int64").sum() for c, (cond, _, _) in checks.items()})
     found = _execute(counts, backend).iloc[0]
-    for col, (cond, problem, allowed) in checks.items():
-        n_bad = 0 if pd.isna(found[f"bad_{col}"]) else int(found[f"bad_{col}"])
+    for key, (cond, problem, allowed) in checks.items():
+        col = key.removesuffix("_sep")
+        n_bad = 0 if pd.isna(found[f"bad_{key}"]) else int(found[f"bad_{key}"])
         if n_bad:
             sample = _execute(t.filter(cond).select("user_id", "ts", col).limit(5), backend)
             examples = [f"user {u}, ts {ts}" for u, ts in zip(sample["user_id"], sample["ts"], strict=True)]
@@ -215,11 +226,17 @@ def build_paths(
     4553
     >>> markov(paths, order=2, by="region").table                   # doctest: +SKIP
     """
-    if not (isinstance(lookback_days, int | float) and lookback_days > 0):
-        raise ValueError(f"lookback_days must be a positive number, got {lookback_days!r}")
+    ok = isinstance(lookback_days, int | float) and not isinstance(lookback_days, bool)
+    if not (ok and 0 < lookback_days <= MAX_LOOKBACK_DAYS):
+        raise ValueError(
+            f"lookback_days must be a positive number of at most {MAX_LOOKBACK_DAYS:,} days (ten years), "
+            f"got {lookback_days!r}"
+        )
+    if not isinstance(sep, str) or not sep.strip():
+        raise ValueError(f"sep must be a string with a non-blank character (e.g. ' > '), got {sep!r}")
     cols = _segments(by)
     table = _as_table(events)
-    _validate(table, cols, backend)
+    _validate(table, cols, backend, sep)
     grouped = _execute(paths_expression(table, lookback_days, cols, sep, touch_days), backend)
     paths, report = _finish(grouped, cols, touch_days)
     return Paths(paths, report, float(lookback_days), tuple(cols), sep)

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from ._checks import check_number
 from ._errors import contract_error
 from ._linear import credit_matrix, linear_credit_frame
 from .paths import ParsedPaths, apply_by_segment, paths_table, resolve_sep, segment_columns
@@ -65,6 +66,17 @@ def parse_touch_days(days: pd.Series, parsed: ParsedPaths, sep: str = ">") -> np
     if not np.isfinite(values).all() or (values < 0).any():
         raise contract_error("paths", "touch_days", "some entries are negative or infinite", "finite numbers >= 0")
     return values
+
+
+#: Longest half-life accepted, in days (ten years: beyond it every touch weighs the same).
+MAX_HALF_LIFE_DAYS = 3_650.0
+
+
+def check_half_life(half_life_days: object) -> float:
+    """``half_life_days`` as a float in (0, ``MAX_HALF_LIFE_DAYS``]; a ``ValueError`` otherwise."""
+    return check_number(
+        "half_life_days", half_life_days, 0.0, MAX_HALF_LIFE_DAYS, meaning="half-life of the time-decay weights"
+    )
 
 
 def heuristic_matrices(
@@ -126,8 +138,7 @@ def heuristics(
     >>> heuristics(t).table.round(6)[["channel", "first_touch", "last_touch", "position_based"]].values.tolist()
     [['a', 10.0, 0.0, 4.0], ['b', 1.0, 1.0, 3.0], ['c', 0.0, 10.0, 4.0]]
     """
-    if not (isinstance(half_life_days, int | float) and half_life_days > 0):
-        raise ValueError(f"half_life_days must be a positive number, got {half_life_days!r}")
+    half_life_days = check_half_life(half_life_days)
     sep = resolve_sep(paths, sep)
     has_days = "touch_days" in paths_table(paths).columns
 

@@ -29,12 +29,15 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._errors import contract_error
 from .paths import ParsedPaths, apply_by_segment, resolve_sep, segment_columns
 from .results import Credit, Paths
 
 __all__ = ["MAX_ORDER", "MarkovDesign", "chain_credit", "chain_table", "markov", "markov_design"]
 
 MAX_ORDER = 4
+#: Bound on states x channels of a chain (memory of the membership table, and the removal solves).
+MAX_STATE_CHANNEL_CELLS = 200_000_000
 _DENSE_LIMIT = 600  # below this many transient states a dense LU is faster than a sparse one
 _IDENTITY_RTOL = 1e-7
 _KRYLOV_RTOL = 1e-13
@@ -83,6 +86,23 @@ def _check_order(order: object) -> int:
     if isinstance(order, bool) or not isinstance(order, int | np.integer) or not 1 <= order <= MAX_ORDER:
         raise ValueError(f"order must be an integer from 1 to {MAX_ORDER}, got {order!r}")
     return int(order)
+
+
+def _check_state_space(n_states: int, n_channels: int, order: int) -> None:
+    """Refuse chains whose removal effects would cost more than ``MAX_STATE_CHANNEL_CELLS``.
+
+    Each channel's removal is one solve over the states, and the state-by-channel membership table is held
+    in memory; both grow as states x channels, and the states of order k up to channels**k.
+    """
+    cells = n_states * n_channels
+    if cells > MAX_STATE_CHANNEL_CELLS:
+        raise contract_error(
+            "paths",
+            "path",
+            f"an order-{order} chain has {n_states:,} states and {n_channels:,} channels "
+            f"({cells:,} state-channel pairs; states grow up to channels**order)",
+            f"at most {MAX_STATE_CHANNEL_CELLS:,} state-channel pairs: use a lower order or fewer distinct channels",
+        )
 
 
 def _window_ids(parsed: ParsedPaths, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -165,6 +185,7 @@ def markov_design(parsed: ParsedPaths, order: int = 1) -> MarkovDesign:
     codes, uniques = _factorize_sorted(sid, parsed.channels.size + 1, order)
     node = codes.astype(np.int32) + 1
     n_states = len(uniques)
+    _check_state_space(n_states, len(parsed.channels), order)
     first = np.ones(len(node), dtype=bool)
     first[1:] = spath[1:] != spath[:-1]
     prev = np.empty_like(node)
@@ -303,6 +324,14 @@ def chain_credit(
     }
 
 
+CREDIT_COLUMNS = ("conversions", "value", "removal_effect", "removal_effect_value")
+
+
+def empty_credit(columns: Sequence[str]) -> pd.DataFrame:
+    """A credit frame with no channels (nothing left to attribute)."""
+    return pd.DataFrame({"channel": pd.Series(dtype=object), **{c: pd.Series(dtype=np.float64) for c in columns}})
+
+
 def _share(x: np.ndarray) -> np.ndarray:
     total = x.sum()
     return x / total if total > 0 else np.zeros_like(x)
@@ -345,6 +374,9 @@ def markov(
     chains: list[dict[str, float]] = []
 
     def credit(parsed: ParsedPaths, _table: pd.DataFrame) -> pd.DataFrame:
+        if parsed.n_paths == 0:  # nothing kept (every row skipped, or an empty table): empty credit
+            chains.append({"conversion_probability": float("nan"), "n_states": 0})
+            return empty_credit(CREDIT_COLUMNS)
         design = markov_design(parsed, order)
         fit = chain_credit(design, parsed.conversions, parsed.values, parsed.nulls)
         chains.append({"conversion_probability": fit.pop("conversion_probability"), "n_states": design.n_states})

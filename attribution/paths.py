@@ -9,8 +9,11 @@ The rules, all checked here (:func:`check_paths`) and nowhere else in this packa
 
 - errors (:class:`ContractError` naming the table, column, first offending rows and what is allowed): a
   required column or a ``by`` segment column is missing; ``path`` or a segment value is null; a count column is
-  not numeric, or is missing, infinite or negative; a row has ``total_conversion_value > 0`` with no
-  conversions; a path has an empty channel name (checked while splitting, in :func:`parse_paths`);
+  not numeric, or is missing, infinite or negative; ``total_conversions`` or ``total_null`` is not a whole
+  count or exceeds 2**53; a row has ``total_conversion_value > 0`` with no conversions; checked while
+  splitting, in :func:`parse_paths`: a path has an empty channel name, or a channel name holding text of
+  another separator (``'a -'`` from ``'a -> b'`` split on ``>``, ``'a, b'``), or the table has more than
+  ``MAX_CHANNELS`` channels or a path more than ``MAX_PATH_TOUCHES`` touches;
 - skipped (counted by reason on the result's ``skipped`` and announced with one :class:`SkippedRowsWarning`):
   rows with ``total_conversions == 0`` and ``total_null == 0``, which carry no journey
   (ChannelAttribution's convention; ``contracts.validate_paths(drop_empty=True)`` means the same).
@@ -40,6 +43,9 @@ from ._errors import SkippedRowsWarning, contract_error, warn
 from .results import Paths, Skipped
 
 __all__ = [
+    "MAX_CHANNELS",
+    "MAX_COUNT",
+    "MAX_PATH_TOUCHES",
     "REQUIRED_COLUMNS",
     "ParsedPaths",
     "SkippedRowsWarning",
@@ -53,6 +59,13 @@ __all__ = [
 
 REQUIRED_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
 _COUNT_COLUMNS = ("total_conversions", "total_conversion_value", "total_null")
+#: Largest journey count accepted: float64 holds every whole number up to 2**53 exactly.
+MAX_COUNT = 2.0**53
+
+
+def format_count(value: float) -> str:
+    """A count as written in a message (``2.5``, ``1e+23``)."""
+    return f"{value:g}"
 
 
 def paths_table(paths: pd.DataFrame | Paths) -> pd.DataFrame:
@@ -177,6 +190,20 @@ def validate_paths(paths: pd.DataFrame, by: Sequence[str] = ()) -> None:
                 rows,
                 arr[bad][:5],
             )
+    for col in ("total_conversions", "total_null"):
+        arr = paths[col].to_numpy(dtype=np.float64)
+        bad = (arr != np.floor(arr)) | (arr > MAX_COUNT)
+        if bad.any():
+            rows = paths.index[bad]
+            raise contract_error(
+                "paths",
+                col,
+                f"{len(rows)} rows are not whole counts or exceed {MAX_COUNT:.0f} (2**53)",
+                f"whole numbers of journeys from 0 to 2**53 (the largest float64 counts exactly), "
+                f"e.g. 3, not {format_count(arr[bad][0])}",
+                rows,
+                paths.loc[rows[:5], col].tolist(),
+            )
     conv = paths["total_conversions"].to_numpy(dtype=np.float64)
     value = paths["total_conversion_value"].to_numpy(dtype=np.float64)
     bad = (conv == 0) & (value > 0)
@@ -217,6 +244,14 @@ def check_paths(paths: pd.DataFrame | Paths, by: Sequence[str] = ()) -> tuple[pd
     skipped = Skipped("paths", {"no_conversions_and_no_nulls": int((~keep).sum())})
     if not skipped:
         return table, skipped
+    if not keep.any():
+        warn(
+            f"nothing left to attribute: every one of the {len(table):,} rows of the paths table has "
+            "total_conversions = 0 and total_null = 0, so all were skipped (they carry no journey) and the credit "
+            "is empty; counted in the result's .skipped",
+            SkippedRowsWarning,
+        )
+        return table.loc[keep], skipped
     warn(f"{skipped} (they carry no journey); counted in the result's .skipped", SkippedRowsWarning)
     return table.loc[keep], skipped
 
@@ -251,6 +286,70 @@ def _split(path: pd.Series, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     names = np.asarray(list(lookup), dtype=object)
     codes = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int32)
     return names, codes, np.concatenate(offset_parts)
+
+
+#: Text that separates channels in other tools' exports; inside a channel name it means ``sep`` is wrong.
+_LOOKALIKES = ("->", "=>", "→", ">", ",", ";", "|", "\t")
+#: Bounds on the work a paths table can ask for (hostile or broken input, not any real channel plan).
+MAX_CHANNELS = 10_000
+MAX_PATH_TOUCHES = 100_000
+
+
+def _rows_with(kept: pd.DataFrame, bad_name: np.ndarray, raw_codes: np.ndarray, offsets: np.ndarray) -> pd.Index:
+    """Index labels of the rows whose path has a channel flagged in ``bad_name`` (by raw code)."""
+    touches = np.flatnonzero(bad_name[raw_codes])
+    path_ids = np.unique(np.searchsorted(offsets, touches, side="right") - 1)
+    return kept.index[path_ids]
+
+
+def _check_separator_lookalikes(
+    kept: pd.DataFrame, names: np.ndarray, raw_codes: np.ndarray, offsets: np.ndarray, sep: str
+) -> None:
+    """Refuse channel names that hold another separator (``'a, b'``) or the rest of one (``'a -'``)."""
+    marks = [m for m in _LOOKALIKES if m not in sep and m.strip() != sep.strip()]
+    found = [
+        next((m for m in marks if m in name), "-" if name.startswith("-") or name.endswith("-") else None)
+        for name in names.tolist()
+    ]
+    bad = np.array([f is not None for f in found], dtype=bool)
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    mark = found[first]
+    rows = _rows_with(kept, bad, raw_codes, offsets)
+    hint = "->" if mark == "-" else mark.strip() or mark
+    raise contract_error(
+        "paths",
+        "path",
+        f"{len(rows)} paths have channel names holding {mark!r} (e.g. channel {names[first]!r} when split on "
+        f"{sep!r}), which looks like a different separator",
+        f"channel names without separator characters; pass the separator the paths use, e.g. sep={hint!r}",
+        rows,
+        kept.loc[rows[:5], "path"].tolist(),
+    )
+
+
+def _check_size(kept: pd.DataFrame, names: np.ndarray, offsets: np.ndarray) -> None:
+    """Refuse tables whose size would make the engines' work unbounded (channels, touches per path)."""
+    if len(names) > MAX_CHANNELS:
+        raise contract_error(
+            "paths",
+            "path",
+            f"{len(names):,} distinct channel names (e.g. {names[:3].tolist()})",
+            f"at most {MAX_CHANNELS:,} distinct channels (credit is computed per channel)",
+        )
+    lengths = np.diff(offsets)
+    bad = lengths > MAX_PATH_TOUCHES
+    if bad.any():
+        rows = kept.index[bad]
+        raise contract_error(
+            "paths",
+            "path",
+            f"{len(rows)} paths have more than {MAX_PATH_TOUCHES:,} touches",
+            f"paths of at most {MAX_PATH_TOUCHES:,} touches",
+            rows,
+            [f"{n:,} touches" for n in lengths[bad][:5]],
+        )
 
 
 def parse_paths(paths: pd.DataFrame | Paths, sep: str = ">", *, validate: bool = True) -> ParsedPaths:
@@ -289,10 +388,7 @@ def parse_paths(paths: pd.DataFrame | Paths, sep: str = ">", *, validate: bool =
         kept, skipped = paths_table(paths), Skipped("paths")
     names, raw_codes, offsets = _split(kept["path"], sep)
     if (names == "").any():
-        empty_code = int(np.flatnonzero(names == "")[0])
-        first_touch = np.flatnonzero(raw_codes == empty_code)
-        path_ids = np.unique(np.searchsorted(offsets, first_touch, side="right") - 1)
-        rows = kept.index[path_ids]
+        rows = _rows_with(kept, names == "", raw_codes, offsets)
         raise contract_error(
             "paths",
             "path",
@@ -301,6 +397,8 @@ def parse_paths(paths: pd.DataFrame | Paths, sep: str = ">", *, validate: bool =
             rows,
             kept.loc[rows[:5], "path"].tolist(),
         )
+    _check_size(kept, names, offsets)
+    _check_separator_lookalikes(kept, names, raw_codes, offsets, sep)
     order = np.argsort(names)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))

@@ -9,6 +9,8 @@ told and the ratio looks like a sample's.
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -93,7 +95,10 @@ def attributed_roi(
         raise ValueError("give kpi (scale to the KPI revenue) or tracked_share, not both")
     share = _check_tracked_share(tracked_share)
     keys = ["region", "channel"] if "region" in table.columns else ["channel"]
-    spent, weeks = _spend_over(_check_spend(spend), keys, start, end)
+    _check_unique_cells(table, keys)
+    spend = _check_spend(spend)
+    _check_spellings(table, spend, keys)
+    spent, weeks = _spend_over(spend, keys, start, end)
     window = (weeks[0], weeks[-1]) if len(weeks) else (pd.NaT, pd.NaT)
     earned = _attributed_revenue(table, value, keys)
     kpi_revenue = None if kpi is None else _kpi_revenue(kpi, weeks, earned, keys)
@@ -171,6 +176,61 @@ def _check_credit(credit: pd.DataFrame, value: str) -> None:
         )
 
 
+def _check_unique_cells(credit: pd.DataFrame, keys: list[str]) -> None:
+    """Refuse a cell credited on two rows: summing them would double its attributed revenue and ROI."""
+    # the ordered Shapley value has one row per (channel, position): those rows are parts of one cell
+    cell = [*keys, *(["position"] if "position" in credit.columns else [])]
+    dup = credit.duplicated(cell, keep=False).to_numpy()
+    if dup.any():
+        rows = credit.index[dup]
+        labels = [", ".join(f"{k} {credit.at[r, k]}" for k in cell) for r in rows[:5]]
+        raise contract_error(
+            "credit",
+            cell[-1],
+            f"{int(dup.sum())} rows repeat a ({', '.join(cell)}) cell, which would be summed and its ROI multiplied",
+            f"one row per ({', '.join(cell)}) cell, as markov/shapley/heuristics return (drop the repeats, or "
+            "concatenate credit of different segments with their segment column)",
+            rows,
+            labels,
+        )
+
+
+def _normal_form(value: object) -> str:
+    """How two spellings of one name compare: Unicode NFC, trimmed, case-folded."""
+    return unicodedata.normalize("NFC", str(value)).strip().casefold()
+
+
+def _check_spellings(credit: pd.DataFrame, spend: pd.DataFrame, keys: list[str]) -> None:
+    """Refuse credit keys that match spend keys only after ignoring case, surrounding spaces or Unicode form."""
+    for key in keys:
+        credit_only = set(credit[key].dropna().unique()) - set(spend[key].dropna().unique())
+        spend_by_form: dict[str, list[object]] = {}
+        for name in set(spend[key].dropna().unique()) - set(credit[key].dropna().unique()):
+            spend_by_form.setdefault(_normal_form(name), []).append(name)
+        pairs = sorted(
+            ((c, spend_by_form[_normal_form(c)][0]) for c in credit_only if _normal_form(c) in spend_by_form),
+            key=lambda pair: str(pair[0]),
+        )
+        if pairs:
+            rows = credit.index[credit[key].isin([c for c, _ in pairs]).to_numpy()]
+            raise contract_error(
+                "credit",
+                key,
+                f"{len(pairs)} {key} names differ from the spend table's only in case, surrounding spaces or "
+                "Unicode form (NFC/NFD), so their cells would get no spend: "
+                + "; ".join(f"credit {_spelling(c)}: did you mean spend's {_spelling(s)}?" for c, s in pairs[:5]),
+                f"the same spelling of each {key} in the credit and the spend tables",
+                rows,
+                credit.loc[rows[:5], key].tolist(),
+            )
+
+
+def _spelling(name: object) -> str:
+    """A name quoted so that spellings that print alike (NFC and NFD) can be told apart."""
+    text = repr(name)
+    return text if text.isascii() else f"{text} (code points {name!a})"
+
+
 def _check_tracked_share(tracked_share: float | None) -> float | None:
     if tracked_share is None:
         return None
@@ -210,10 +270,16 @@ def _kpi_revenue(kpi: pd.DataFrame, weeks: pd.DatetimeIndex, earned: pd.DataFram
     by_region = window.groupby("region", as_index=False, observed=True)["revenue"].sum()
     absent = sorted(set(earned["region"]) - set(by_region["region"]))
     if absent:
+        forms = {_normal_form(r): r for r in by_region["region"]}
+        hints = [
+            f"credit {_spelling(r)}: did you mean KPI's {_spelling(forms[_normal_form(r)])}?"
+            for r in absent
+            if _normal_form(r) in forms
+        ]
         raise contract_error(
             "kpi",
             "region",
-            f"{len(absent)} regions of the credit have no KPI rows",
+            f"{len(absent)} regions of the credit have no KPI rows" + (f" ({'; '.join(hints[:5])})" if hints else ""),
             f"KPI revenue for every region of the credit (found {sorted(by_region['region'])})",
             rows=[f"region {r}" for r in absent],
             values=absent,

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .markov import _check_order, markov_design
+from ._checks import check_number, check_seed
+from ._errors import contract_error
+from .markov import MAX_ORDER, _check_order, markov_design
 from .paths import parse_paths, resolve_sep
 from .results import OrderSelection, Paths
 
@@ -71,14 +73,23 @@ def select_order(
         ``n_states``, ``train_journeys``, ``test_journeys``; ``best_order``; ``skipped``: rows of ``paths``
         skipped, by reason.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction!r}")
+    check_number("test_fraction", test_fraction, 0.0, 1.0, high_open=True, meaning="the share of journeys held out")
+    if isinstance(orders, str | bytes) or not isinstance(orders, Sequence) or not orders:
+        raise ValueError(f"orders must be a non-empty sequence of integers from 1 to {MAX_ORDER}, got {orders!r}")
     orders = [_check_order(k) for k in orders]
+    if len(set(orders)) != len(orders):
+        raise ValueError(f"orders must not repeat an order, got {orders!r}")
+    rng = np.random.default_rng(check_seed(seed))
     parsed = parse_paths(paths, resolve_sep(paths, sep))
-    rng = np.random.default_rng(seed)
+    if parsed.n_paths == 0:
+        raise contract_error(
+            "paths",
+            "total_conversions",
+            f"nothing left to evaluate: all {parsed.skipped.rows:,} rows were skipped (no conversions and no "
+            "nulls, so they carry no journey)",
+            "at least one path with total_conversions > 0 or total_null > 0",
+        )
     conv, nulls = parsed.conversions, parsed.nulls
-    if np.any(conv != np.round(conv)) or np.any(nulls != np.round(nulls)):
-        raise ValueError("select_order needs whole-number total_conversions and total_null to split journeys")
     test_conv = rng.binomial(conv.astype(np.int64), test_fraction).astype(np.float64)
     test_null = rng.binomial(nulls.astype(np.int64), test_fraction).astype(np.float64)
     train_conv, train_null = conv - test_conv, nulls - test_null
