@@ -60,16 +60,42 @@ def _as_cells(cells: pd.DataFrame | Sequence[tuple[str, str, str]]) -> pd.DataFr
     return frame
 
 
-def _as_draws(name: str, values: object, n_cells: int, positive: bool = True) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
+#: Allowed range of ``beta`` and of ``half_saturation`` / ``lam`` (currency over the planning period). Outside it
+#: the optimizer's scaled program loses every significant digit (1e294, 1e-300 came back "unbounded").
+PARAMETER_RANGE = (1e-12, 1e15)
+#: Allowed range of the Hill shape: beyond it ``S**shape`` overflows or is flat at every spend.
+SHAPE_RANGE = (1e-2, 1e2)
+
+
+def _as_draws(
+    name: str, values: object, cells: pd.DataFrame, allowed: tuple[float, float], labels: Sequence[str]
+) -> np.ndarray:
+    """Parameter draws (draws, cells) as floats; the first offending values are named by draw, cell and parameter
+    (``labels[c]``: e.g. ``half_saturation`` or ``lam`` for the ``scale`` of cell ``c``)."""
+    n_cells = len(cells)
+    raw = np.asarray(values)
+    if raw.dtype == bool or raw.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be numbers (draws, cells); got values of type {raw.dtype}")
+    arr = raw.astype(float)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != n_cells:
         raise ValueError(f"{name} must be shaped (draws, cells) with cells={n_cells}; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; {int((~np.isfinite(arr)).sum())} values are not")
-    if positive and np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0; {int((arr <= 0).sum())} values are not (min {arr.min():.4g})")
+    low, high = allowed
+    finite = np.isfinite(arr)
+    for bad, rule in (
+        (~finite, "finite"),
+        (finite & (arr <= 0), "> 0"),
+        (finite & ((arr < low) | (arr > high)), f"within [{low:g}, {high:g}] (numerically sane)"),
+    ):
+        if bad.any():
+            draws, cols = np.nonzero(bad)
+            shown = "; ".join(
+                f"{labels[c]} of draw {d}, cell {cells.at[c, 'region']}/{cells.at[c, 'channel']} = {arr[d, c]:.4g}"
+                for d, c in zip(draws[:5], cols[:5], strict=True)
+            )
+            more = f"; ... and {draws.size - 5} more" if draws.size > 5 else ""
+            raise ValueError(f"{name} must be {rule}; {draws.size} values are not: {shown}{more}")
     return arr
 
 
@@ -94,6 +120,9 @@ class ResponseCurves:
         The planning period the curves describe, in weeks (13 = a quarter).
     currency : str, optional
         Currency of spend and revenue (e.g. ``"EUR"``); ``None`` when unknown.
+
+    Parameters must be finite; ``beta`` and ``scale`` within :data:`PARAMETER_RANGE` (1e-12..1e15) and ``shape``
+    within :data:`SHAPE_RANGE` (0.01..100), else a ``ValueError`` names the draw, cell and parameter.
 
     Use the constructors :meth:`hill`, :meth:`michaelis_menten`, :meth:`exponential`, :meth:`logistic` and
     :meth:`concat` rather than the raw initialiser.
@@ -129,9 +158,14 @@ class ResponseCurves:
         if len(fam) != n or any(f not in FAMILIES for f in fam):
             raise ValueError(f"family must list one of {list(FAMILIES)} per cell ({n}); got {fam}")
         object.__setattr__(self, "family", fam)
-        beta = _as_draws("beta", self.beta, n)
-        scale = _as_draws("scale", self.scale, n)
-        shape = np.ones_like(beta) if self.shape is None else _as_draws("shape", self.shape, n)
+        scale_labels = ["lam" if f in ("exponential", "logistic") else "half_saturation" for f in fam]
+        beta = _as_draws("beta", self.beta, cells, PARAMETER_RANGE, ["beta"] * n)
+        scale = _as_draws("scale", self.scale, cells, PARAMETER_RANGE, scale_labels)
+        shape = (
+            np.ones_like(beta)
+            if self.shape is None
+            else _as_draws("shape", self.shape, cells, SHAPE_RANGE, ["shape"] * n)
+        )
         if not (beta.shape == scale.shape == shape.shape):
             raise ValueError(f"beta, scale and shape must share one shape; got {beta.shape}, {scale.shape}")
         for arr in (beta, scale, shape):

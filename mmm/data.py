@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from contracts import Dataset, DataWarning
+from contracts import ContractError, Dataset, DataWarning
+from contracts.errors import MAX_ROWS_SHOWN, Problem
 from mmm.spec import WEEKS_PER_YEAR
 
 
@@ -93,6 +94,10 @@ def prepare_data(data: Dataset, *, lift_tests: bool = True) -> ModelData:
         ``data`` is not a :class:`contracts.Dataset`.
     ValueError
         The dataset lacks spend or KPI.
+    contracts.ContractError
+        A region's revenue is missing in some weeks or zero in all; a lift test is on a cell with no spend, its
+        window overlaps no week, or its ``spend_delta`` cannot be explained by the observed spend (the spend without
+        the test would be negative or over 100× the cell's largest weekly spend). The message names the test.
     """
     if not isinstance(data, Dataset):
         raise TypeError(
@@ -137,6 +142,7 @@ def prepare_data(data: Dataset, *, lift_tests: bool = True) -> ModelData:
     values = grid.to_numpy(dtype=float)
     active = np.where(values > 0, values, np.nan)
     revenue = kpi.pivot(index="week", columns="region", values="revenue").reindex(index=weeks, columns=list(regions))
+    _check_revenue(revenue)
     control_values, control_names = _controls(controls, weeks, regions)
     cell_region = np.array([regions.index(r) for r in cells["region"]])
     lift, window, counterfactual = _lift_arrays(lift_tests, weeks, cells, values, cell_region)
@@ -159,6 +165,43 @@ def prepare_data(data: Dataset, *, lift_tests: bool = True) -> ModelData:
     )
 
 
+def _check_revenue(revenue: pd.DataFrame) -> None:
+    """Refuse revenue the model cannot use: PyMC would impute missing weeks silently, and a region whose revenue is
+    all zero has no scale (its mean weekly revenue divides every prediction)."""
+    problems = []
+    missing = revenue.isna()
+    if missing.any().any():
+        examples = tuple(
+            f"region {region!r}: {int(missing[region].sum())} weeks, first {revenue.index[missing[region]][0].date()}"
+            for region in revenue.columns[missing.any(axis=0)]
+        )
+        problems.append(
+            Problem(
+                "kpi",
+                "revenue",
+                "weeks have no revenue (the model would impute them silently)",
+                "one revenue value per (week, region) of the data window",
+                examples,
+                len(examples),
+            )
+        )
+    dead = [r for r in revenue.columns if bool((revenue[r].fillna(0.0) == 0).all())]
+    if dead:
+        examples = tuple(f"region {r!r}: revenue 0 in all {len(revenue)} weeks" for r in dead)
+        problems.append(
+            Problem(
+                "kpi",
+                "revenue",
+                f"{len(dead)} regions have zero revenue in every week",
+                "revenue > 0 in some week of every region; drop the region from spend and KPI",
+                examples,
+                len(dead),
+            )
+        )
+    if problems:
+        raise ContractError(problems)
+
+
 def _controls(controls, weeks, regions) -> tuple[np.ndarray, tuple[str, ...]]:
     if controls is None:
         return np.zeros((len(weeks), len(regions), 0)), ()
@@ -175,6 +218,45 @@ def _controls(controls, weeks, regions) -> tuple[np.ndarray, tuple[str, ...]]:
     scale = np.nanmax(np.abs(cube), axis=(0, 1))
     scale = np.where(scale > 0, scale, 1.0)
     return np.nan_to_num(cube / scale), names
+
+
+#: A lift test's spend without the test may exceed the cell's largest observed weekly spend by at most this factor.
+MAX_COUNTERFACTUAL_RATIO = 100.0
+
+
+def _describe_test(tests: pd.DataFrame, i: int) -> str:
+    row = tests.iloc[i]
+    return (
+        f"test row {i} ({row['region']}/{row['channel']}, {pd.Timestamp(row['start']).date()}.."
+        f"{pd.Timestamp(row['end']).date()}, spend_delta {float(row['spend_delta']):,.6g})"
+    )
+
+
+def _check_lift_delta(tests: pd.DataFrame, i: int, observed: np.ndarray, delta: float, weekly_max: float) -> None:
+    """Refuse a spend change the observed spend cannot explain, rather than clamp its counterfactual to 0."""
+    where = _describe_test(tests, i)
+    if observed.size == 0:
+        problem = "the test window overlaps no week of the data window"
+        allowed = "start..end within the weeks of the spend and KPI tables"
+    else:
+        total = float(observed.sum())
+        without = total - delta
+        weeks = observed.size
+        if without < -1e-9 * max(1.0, abs(total)):
+            problem = (
+                f"spend_delta {delta:,.6g} exceeds the cell's observed spend {total:,.6g} over the test's {weeks} "
+                f"weeks, so its spend without the test would be {without:,.6g} (negative)"
+            )
+            allowed = f"spend_delta <= the observed spend over the test window ({total:,.6g})"
+        elif without / weeks > MAX_COUNTERFACTUAL_RATIO * max(weekly_max, 1e-12):
+            problem = (
+                f"spend_delta {delta:,.6g} implies a spend without the test of {without / weeks:,.6g} a week, more "
+                f"than {MAX_COUNTERFACTUAL_RATIO:g}× the cell's largest weekly spend {weekly_max:,.6g}"
+            )
+            allowed = "a spend change of the order of the cell's spend (check the units and sign of spend_delta)"
+        else:
+            return
+    raise ContractError([Problem("lift_tests", "spend_delta", problem, allowed, (where,), 1)])
 
 
 def _lift_arrays(lift_tests, weeks, cells, spend, cell_region) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -198,6 +280,20 @@ def _lift_arrays(lift_tests, weeks, cells, spend, cell_region) -> tuple[pd.DataF
     week_start = weeks.to_numpy()
     week_end = (weeks + pd.Timedelta(days=6)).to_numpy()
     tests = lift_tests.reset_index(drop=True).copy()
+    absent = [i for i, key in enumerate(zip(tests["region"], tests["channel"], strict=True)) if key not in index]
+    if absent:
+        raise ContractError(
+            [
+                Problem(
+                    "lift_tests",
+                    "channel",
+                    f"{len(absent)} tests are on cells with no spend in the data window (left out of the model)",
+                    "lift tests on (region, channel) cells with spend > 0 in some week; drop the test or fix spend",
+                    tuple(_describe_test(tests, i) for i in absent[:MAX_ROWS_SHOWN]),
+                    len(absent),
+                )
+            ]
+        )
     tests["cell"] = [index[(r, c)] for r, c in zip(tests["region"], tests["channel"], strict=True)]
     tests["region_index"] = cell_region[tests["cell"].to_numpy()]
     window = np.stack(
@@ -210,6 +306,7 @@ def _lift_arrays(lift_tests, weeks, cells, spend, cell_region) -> tuple[pd.DataF
     for i, (cell, delta) in enumerate(zip(tests["cell"], tests["spend_delta"], strict=True)):
         series = spend[:, cell].copy()
         observed = series[window[i]]
+        _check_lift_delta(tests, i, observed, float(delta), float(spend[:, cell].max()))
         total = observed.sum()
         if total > 0 and total - delta >= 0:
             series[window[i]] = observed * (total - delta) / total

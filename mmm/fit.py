@@ -17,7 +17,7 @@ from mmm.data import ModelData, prepare_data
 from mmm.model import assemble_model
 from mmm.priors import roi_prior_arrays
 from mmm.results import FittedMMM
-from mmm.sampler import Sampler, run
+from mmm.sampler import LIMITS, Sampler, check_seed, run
 from mmm.spec import MMMSpec
 
 
@@ -86,8 +86,12 @@ def prior_predictive(
         ``revenue`` in **currency** (week, region), beside ``observed_data`` (also in currency), so the two compare
         directly, e.g. ``az.plot_ppc(idata, group="prior")``.
     """
+    high = LIMITS["draws"][1]
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError(f"draws must be an integer >= 1; got {draws!r}")
+    if draws > high:
+        raise ValueError(f"draws must be <= {high:_}; got {draws:_}")
+    seed = check_seed(seed)
     model_data, spec, log_median, log_sd, _ = _prepare(data, spec, roi_priors, lift_tests)
     model = assemble_model(model_data, spec, log_median, log_sd)
     with model, _quiet():
@@ -149,8 +153,9 @@ def fit(
     lift_tests : bool
         Use the dataset's lift tests (each adds a likelihood term on the implied incremental revenue).
     seed : int, optional
-        Seed of the sampler; the same seed, data and machine give the same posterior. ``None`` picks one and records
-        it in ``FittedMMM.info["seed"]``.
+        Seed of the sampler, an integer in [0, 2**32 - 1] (a float, bool or text is refused, never truncated); the
+        same seed, data and machine give the same posterior. ``None`` picks one and records it in
+        ``FittedMMM.info["seed"]``.
     check : bool
         Run :meth:`FittedMMM.diagnostics` and warn when a check fails.
 
@@ -168,7 +173,8 @@ def fit(
     sampler = sampler if sampler is not None else Sampler()
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be an mmm.Sampler; got {type(sampler).__name__}")
-    seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
+    seed = check_seed(seed)
+    seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
     model_data, spec, log_median, log_sd, from_table = _prepare(data, spec, roi_priors, lift_tests)
     model = assemble_model(model_data, spec, log_median, log_sd)
     started = time.perf_counter()

@@ -11,6 +11,11 @@ from typing import Any
 import numpy as np
 
 BACKENDS = ("nutpie", "pymc", "numpyro")
+#: Allowed (low, high) of the integer settings: more draws or chains than this is a typo, not a fit (memory grows
+#: with chains × draws × weeks × cells).
+LIMITS = {"draws": (1, 100_000), "tune": (0, 100_000), "chains": (1, 64)}
+#: Seeds are non-negative integers below 2**32 (what NumPy, PyMC and nutpie all take).
+MAX_SEED = 2**32 - 1
 #: How often (seconds) a running nutpie sampler is polled for the progress callback.
 _POLL_SECONDS = 0.5
 
@@ -45,7 +50,8 @@ class Sampler:
     Parameters
     ----------
     draws, tune, chains : int
-        Posterior draws and tuning steps per chain, and the number of chains (run on up to 2 cores).
+        Posterior draws and tuning steps per chain, and the number of chains (run on up to 2 cores); at most
+        100,000 draws, 100,000 tuning steps and 64 chains (:data:`LIMITS`).
     target_accept : float
         NUTS target acceptance rate in (0, 1). The default 0.98 takes smaller steps than the usual 0.8: lift tests
         pin a cell's curve at a few spend levels, a narrow curved ridge in (ROI, saturation, adstock) where 0.95
@@ -72,10 +78,12 @@ class Sampler:
     progress: ProgressCallback | None = None
 
     def __post_init__(self) -> None:
-        for name, low in (("draws", 1), ("tune", 0), ("chains", 1)):
+        for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"Sampler.{name} must be an integer >= {low}; got {value!r}")
+            if value > high:
+                raise ValueError(f"Sampler.{name} must be <= {high:_}; got {value:_}")
             object.__setattr__(self, name, int(value))
         ta = self.target_accept
         if isinstance(ta, bool) or not isinstance(ta, (int, float)) or not 0 < ta < 1:
@@ -108,6 +116,15 @@ class Sampler:
     def _report(self, stage: str, fraction: float | None, started: float) -> None:
         if self.progress is not None:
             self.progress(Progress(stage, fraction, time.perf_counter() - started))
+
+
+def check_seed(seed: object) -> int | None:
+    """``seed`` as an int, or ``None``; refuse booleans, fractions and text rather than truncate ``1.7`` to 1."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer in [0, {MAX_SEED}] or None; got {type(seed).__name__} {seed!r}")
+    return int(seed)
 
 
 def run(model, sampler: Sampler, seed: int) -> tuple[Any, str]:

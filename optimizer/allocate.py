@@ -16,6 +16,48 @@ from optimizer.policy import Policy
 from optimizer.shadow import shadow_prices
 from optimizer.summary import summarize
 
+#: Most (draw, cell) pairs one program may hold: the CVaR program has a row per pair and the conic one a cone per
+#: pair; 1e6 (e.g. 4,000 draws × 250 cells) already takes minutes. Thin the draws with ``curves.subset_draws``.
+MAX_DRAW_CELLS = 1_000_000
+#: Curve parameters further than this factor from the budget make the scaled program numerically extreme.
+_EXTREME_RATIO = 1e9
+
+
+def _check_work(curves: object) -> None:
+    if not isinstance(curves, ResponseCurves):
+        raise TypeError(f"curves must be a contracts.ResponseCurves; got {type(curves).__name__}")
+    size = curves.n_draws * curves.n_cells
+    if size > MAX_DRAW_CELLS:
+        raise ValueError(
+            f"curves hold {curves.n_draws:,} draws × {curves.n_cells:,} cells = {size:,} (draw, cell) pairs; the "
+            f"optimizer takes at most {MAX_DRAW_CELLS:,}. Thin the draws, e.g. curves.subset_draws(slice(None, None, "
+            f"{-(-size // MAX_DRAW_CELLS)}))"
+        )
+
+
+def _solver_failure(curves: ResponseCurves, status: str, solver: str, budget: float) -> SolverError:
+    """A :class:`SolverError` that says what probably went wrong: parameters far from the budget's scale."""
+    text = f"solver {solver} returned status {status!r} for a feasible policy (budget {budget:,.6g})"
+    causes = []
+    for name, values in (("beta", curves.beta), ("half_saturation / lam", curves.scale)):
+        ratio = values / budget
+        far = (ratio > _EXTREME_RATIO) | (ratio < 1 / _EXTREME_RATIO)
+        if far.any():
+            d, c = np.unravel_index(int(np.argmax(np.abs(np.log(ratio)))), ratio.shape)
+            causes.append(
+                f"{int(far.sum())} {name} values are more than {_EXTREME_RATIO:g}× away from the budget, e.g. "
+                f"{values[d, c]:.4g} for {curves.cells.at[c, 'region']}/{curves.cells.at[c, 'channel']} (draw {d})"
+            )
+    if causes:
+        return SolverError(
+            f"{text}. Likely cause: numerically extreme response curves: {'; '.join(causes)}. Check the curves' "
+            "units (currency, period) against the budget's"
+        )
+    return SolverError(
+        f"{text}. The curves' parameters are within {_EXTREME_RATIO:g}× of the budget; try method="
+        + "'conic' or report the curves and policy"
+    )
+
 
 class Allocator:
     """Holds the built convex program for one set of curves and current spend; solves policies on it.
@@ -47,6 +89,7 @@ class Allocator:
     def __init__(self, curves: ResponseCurves, current_spend: object, method: str = "cuts") -> None:
         if method not in ("conic", "cuts"):
             raise ValueError(f"method must be 'conic' or 'cuts'; got {method!r}")
+        _check_work(curves)
         self.method = method
         self.curves = curves
         self.current = align_current_spend(curves.cells, current_spend, curves.period_weeks)
@@ -118,7 +161,7 @@ class Allocator:
         if result.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
             raise diagnose(cells, bounds, budget, spend_all, groups)
         if result.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            raise SolverError(f"solver {result.solver} returned status {result.status!r} for a feasible policy")
+            raise _solver_failure(self.curves, result.status, result.solver, budget)
         spend = np.clip(result.spend, bounds.lower, bounds.upper)
         achieved = form.relaxed_objective(spend)
         gap = max(0.0, result.upper_bound - achieved) / max(abs(achieved), 1e-12)

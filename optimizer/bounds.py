@@ -16,13 +16,27 @@ def _cells_list(keys: list[tuple[str, str]], n: int = 5) -> str:
     return ", ".join(f"{r}/{c}" for r, c in keys[:n]) + more
 
 
-def _from_period_frame(cells: pd.DataFrame, frame: pd.DataFrame, period_weeks: int | None) -> np.ndarray:
-    """``spend_period`` per cell from a ``contracts.period_spend`` frame: exactly one row per cell of the curves."""
-    missing = [c for c in ("region", "channel") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"current_spend has spend_period but no {missing} column; expected region, channel")
-    keys = list(zip(frame["region"].astype(str), frame["channel"].astype(str), strict=True))
-    dups = sorted({k for k, n in pd.Series(keys).value_counts().items() if n > 1})
+def _numbers(keys: list[tuple[str, str]], values: object, column: str) -> np.ndarray:
+    """Spend values as floats; text, booleans and other non-numbers are refused with the cell named, never parsed."""
+    raw = np.asarray(values, dtype=object).reshape(-1)
+    bad = [
+        i
+        for i, v in enumerate(raw)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating))
+    ]
+    if bad:
+        shown = "; ".join(f"{keys[i][0]}/{keys[i][1]} = {raw[i]!r}" for i in bad[:5])
+        more = f"; ... and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise ValueError(
+            f"current_spend.{column} must be numbers (period spend in currency); {len(bad)} values are not: "
+            f"{shown}{more}. Convert text such as '252,000' to numbers before planning"
+        )
+    return raw.astype(float)
+
+
+def _match_cells(cells: pd.DataFrame, keys: list[tuple[str, str]], values: np.ndarray) -> np.ndarray:
+    """Values in the curves' cell order: exactly one per cell of the curves; missing, extra or repeated is an error."""
+    dups = sorted({k for k, n in pd.Series(keys, dtype=object).value_counts().items() if n > 1})
     if dups:
         raise ValueError(f"current_spend has more than one row for {len(dups)} cells: {_cells_list(dups)}")
     wanted = list(zip(cells["region"], cells["channel"], strict=True))
@@ -36,6 +50,11 @@ def _from_period_frame(cells: pd.DataFrame, frame: pd.DataFrame, period_weeks: i
         if extra:
             parts.append(f"{len(extra)} rows for cells the response curves do not have: {_cells_list(extra)}")
         raise ValueError("current_spend must have one row per cell of the response curves; it has " + "; ".join(parts))
+    lookup = dict(zip(keys, values, strict=True))
+    return np.array([lookup[k] for k in wanted], dtype=float)
+
+
+def _check_period(frame: pd.DataFrame, period_weeks: int | None) -> None:
     if period_weeks is not None and {"first_week", "last_week"} <= set(frame.columns):
         first, last = pd.to_datetime(frame["first_week"]), pd.to_datetime(frame["last_week"])
         weeks = sorted(set(((last - first).dt.days // 7 + 1).astype(int)))
@@ -45,8 +64,27 @@ def _from_period_frame(cells: pd.DataFrame, frame: pd.DataFrame, period_weeks: i
                 f"{last.max().date()}) but the response curves are for period_weeks = {period_weeks}; use "
                 f"contracts.period_spend(spend, {period_weeks})"
             )
-    lookup = dict(zip(keys, frame["spend_period"].to_numpy(dtype=float), strict=True))
-    return np.array([lookup[k] for k in wanted], dtype=float)
+
+
+def _from_frame(cells: pd.DataFrame, frame: pd.DataFrame, column: str, period_weeks: int | None) -> np.ndarray:
+    """``column`` per cell from a frame with ``region``, ``channel``: exactly one row per cell of the curves."""
+    missing = [c for c in ("region", "channel") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"current_spend has {column} but no {missing} column; expected region, channel")
+    keys = list(zip(frame["region"].astype(str), frame["channel"].astype(str), strict=True))
+    values = _numbers(keys, frame[column].to_numpy(dtype=object), column)
+    out = _match_cells(cells, keys, values)
+    _check_period(frame, period_weeks)
+    return out
+
+
+def _series_keys(series: pd.Series) -> list[tuple[str, str]]:
+    if series.index.nlevels != 2:
+        raise ValueError(
+            f"a current_spend Series must be indexed by (region, channel); its index has {series.index.nlevels} "
+            "level(s)"
+        )
+    return [(str(r), str(c)) for r, c in series.index]
 
 
 def align_current_spend(cells: pd.DataFrame, current_spend: object, period_weeks: int | None = None) -> np.ndarray:
@@ -57,12 +95,13 @@ def align_current_spend(cells: pd.DataFrame, current_spend: object, period_weeks
     cells : pandas.DataFrame
         The curves' cells (``region``, ``channel``, ``objective``).
     current_spend : pandas.DataFrame, pandas.Series or array-like
-        One of:
+        One of (every form holds exactly one number per cell of the curves; a missing, extra or repeated cell,
+        text such as ``'252,000'`` or a boolean is an error naming the cell):
 
         - the frame of ``contracts.period_spend`` (``region``, ``channel``, ``spend_period``; other columns are
-          ignored): exactly one row per cell of the curves, a missing, extra or repeated cell is an error;
-        - a frame with ``region``, ``channel``, ``spend`` (period spend; rows of other cells are ignored);
-        - a Series indexed by (region, channel) (rows of other cells are ignored);
+          ignored);
+        - a frame with ``region``, ``channel``, ``spend`` (period spend);
+        - a Series indexed by (region, channel);
         - an array in cell order.
     period_weeks : int, optional
         The curves' planning period; a ``period_spend`` frame whose ``first_week``..``last_week`` spans another
@@ -71,33 +110,33 @@ def align_current_spend(cells: pd.DataFrame, current_spend: object, period_weeks
     Raises
     ------
     ValueError
-        A cell has no value, the frame does not match the curves' cells (the message names them), or a value is
-        negative or not finite.
+        A cell has no value or more than one, the frame names cells the curves do not have (the message names
+        them), or a value is not a number, negative or not finite.
     """
-    if isinstance(current_spend, pd.DataFrame) and "spend_period" in current_spend.columns:
-        values = _from_period_frame(cells, current_spend, period_weeks)
-    else:
-        if isinstance(current_spend, pd.DataFrame):
+    wanted = list(zip(cells["region"], cells["channel"], strict=True))
+    if isinstance(current_spend, pd.DataFrame):
+        column = "spend_period" if "spend_period" in current_spend.columns else "spend"
+        if column not in current_spend.columns or not {"region", "channel"} <= set(current_spend.columns):
             missing = [c for c in ("region", "channel", "spend") if c not in current_spend.columns]
-            if missing:
-                raise ValueError(
-                    "current_spend must have columns region, channel and spend_period (contracts.period_spend) "
-                    f"or spend; missing {missing}"
-                )
-            current_spend = current_spend.set_index(["region", "channel"])["spend"]
-        if isinstance(current_spend, pd.Series):
-            keys = pd.MultiIndex.from_frame(cells[["region", "channel"]])
-            absent = [k for k in keys if k not in current_spend.index]
-            if absent:
-                raise ValueError(f"current_spend has no value for {len(absent)} cells, e.g. {absent[:3]}")
-            values = current_spend.reindex(keys).to_numpy(dtype=float)
-        else:
-            values = np.asarray(current_spend, dtype=float).reshape(-1)
-            if values.shape != (len(cells),):
-                raise ValueError(f"current_spend must have one value per cell ({len(cells)}); got {values.shape}")
+            raise ValueError(
+                "current_spend must have columns region, channel and spend_period (contracts.period_spend) "
+                f"or spend; missing {missing}"
+            )
+        values = _from_frame(cells, current_spend, column, period_weeks)
+    elif isinstance(current_spend, pd.Series):
+        keys = _series_keys(current_spend)
+        values = _match_cells(cells, keys, _numbers(keys, current_spend.to_numpy(dtype=object), "values"))
+    else:
+        if isinstance(current_spend, (str, bytes)):
+            raise ValueError(f"current_spend must be numbers, one per cell ({len(cells)}); got text {current_spend!r}")
+        raw = np.asarray(current_spend, dtype=object).reshape(-1)
+        if raw.shape != (len(cells),):
+            raise ValueError(f"current_spend must have one value per cell ({len(cells)}); got {raw.shape}")
+        values = _numbers(wanted, raw, "values")
     if not np.all(np.isfinite(values)) or np.any(values < 0):
-        bad = cells.loc[~(np.isfinite(values) & (values >= 0)), ["region", "channel"]].to_records(index=False)
-        raise ValueError(f"current_spend must be finite and >= 0; bad for {bad.tolist()[:5]}")
+        bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0)))
+        shown = ", ".join(f"{wanted[i][0]}/{wanted[i][1]} = {values[i]:g}" for i in bad[:5])
+        raise ValueError(f"current_spend must be finite and >= 0; {bad.size} cells are not: {shown}")
     return values
 
 

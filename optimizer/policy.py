@@ -7,10 +7,12 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from contracts.curves import PARAMETER_RANGE
 from contracts.defaults import (
     BUDGET_SHARE_OF_REVENUE,
     MAX_CHANGE,
@@ -26,8 +28,77 @@ _SHARE_SUM_TOL = 1e-9
 _FINGERPRINT_VERSION = "policy-v1"
 
 
+#: Largest budget or period revenue: the optimizer scales by the budget, and amounts beyond the response curves'
+#: parameter range cannot be planned meaningfully.
+MAX_AMOUNT = PARAMETER_RANGE[1]
+#: Largest ROI hurdle (revenue per unit of spend); a larger one is a typo, and it enters the program as a coefficient.
+MAX_ROI_HURDLE = 1e6
+#: Largest policy file read (a policy is a few kilobytes; this refuses a device or a mistaken data file).
+MAX_POLICY_FILE_BYTES = 1_000_000
+#: Smallest CVaR tail: the tail's weight λ / (α · draws) enters the program, and below this it swamps the mean.
+MIN_RISK_ALPHA = 1e-6
+#: Largest CVaR weight λ: beyond it the mean term is lost in rounding and the program is badly scaled.
+MAX_RISK_LAM = 1e6
+
+
+def _read_toml(path: Path) -> dict:
+    """The parsed TOML of a regular, small, UTF-8 policy file; every failure names the file (and line)."""
+    if not path.exists():
+        raise FileNotFoundError(f"no such policy file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; give the path of a policy .toml file")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a regular file (a device, pipe or socket); give a policy .toml file")
+    size = path.stat().st_size
+    if size > MAX_POLICY_FILE_BYTES:
+        raise ValueError(f"{path} is {size:,} bytes; a policy file may be at most {MAX_POLICY_FILE_BYTES:,} bytes")
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_POLICY_FILE_BYTES + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not UTF-8 text (byte {err.start}); save the policy file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        # tomllib's message carries the line and column but not the file
+        raise ValueError(f"{path}: not valid TOML: {err}") from None
+
+
+def _strict_number(value: object, where: str, allow_inf: bool = False) -> object:
+    """Refuse booleans, text and non-finite numbers before pydantic coerces them (``True`` would become 1.0)."""
+    if value is None:
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{where} must be a number; got {type(value).__name__} {value!r}")
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        allowed = "a finite number (or inf for no limit)" if allow_inf else "a finite number"
+        raise ValueError(f"{where} must be {allowed}; got {value!r}")
+    return value
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Fields that may be ``inf`` (meaning "no limit").
+    _inf_allowed: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        for name, info in cls.model_fields.items():
+            if name not in data:
+                continue
+            value, kind = data[name], info.annotation
+            where = f"{cls.__name__}.{name}"
+            if kind in (float, float | None):
+                _strict_number(value, where, name in cls._inf_allowed)
+            elif kind == dict[str, float] and isinstance(value, dict):
+                for key, share in value.items():
+                    _strict_number(share, f"{where}[{key!r}]")
+        return data
 
 
 class CellRule(_Frozen):
@@ -42,6 +113,8 @@ class CellRule(_Frozen):
     min_spend: float | None = Field(default=None, ge=0)
     max_spend: float | None = Field(default=None, ge=0)
     max_change: float | None = Field(default=None, ge=0)
+
+    _inf_allowed: ClassVar[frozenset[str]] = frozenset({"max_spend", "max_change"})
 
     @model_validator(mode="after")
     def _min_below_max(self) -> CellRule:
@@ -68,8 +141,8 @@ class Risk(_Frozen):
     """
 
     kind: Literal["mean", "cvar"] = "mean"
-    lam: float = Field(default=0.0, ge=0)
-    alpha: float = Field(default=0.10, gt=0, le=1)
+    lam: float = Field(default=0.0, ge=0, le=MAX_RISK_LAM)
+    alpha: float = Field(default=0.10, ge=MIN_RISK_ALPHA, le=1)
 
     @model_validator(mode="after")
     def _lam_needs_cvar(self) -> Risk:
@@ -124,20 +197,22 @@ class Policy(_Frozen):
         ``mean`` or mean − λ·CVaR_α over posterior draws.
     """
 
-    budget: float | None = Field(default=None, gt=0)
+    budget: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
     budget_share_of_revenue: float = Field(default=BUDGET_SHARE_OF_REVENUE, gt=0, le=1)
-    period_revenue: float | None = Field(default=None, gt=0)
+    period_revenue: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
     objective_shares: dict[str, float] = Field(default_factory=lambda: dict(OBJECTIVE_SHARES))
     objective_tolerance: float = Field(default=0.0, ge=0, le=1)
     region_shares: dict[str, float] = Field(default_factory=lambda: dict(REGION_SHARES))
     region_tolerance: float = Field(default=0.0, ge=0, le=1)
-    roi_hurdle: float = Field(default=ROI_HURDLE, ge=0)
+    roi_hurdle: float = Field(default=ROI_HURDLE, ge=0, le=MAX_ROI_HURDLE)
     max_change: float | None = Field(default=MAX_CHANGE, ge=0)
     cell_rules: tuple[CellRule, ...] = ()
     locked: tuple[CellRef, ...] = ()
     unavailable: tuple[CellRef, ...] = ()
     mode: Literal["spend_all", "hurdle"] = "spend_all"
     risk: Risk = Field(default_factory=Risk)
+
+    _inf_allowed: ClassVar[frozenset[str]] = frozenset({"max_change"})
 
     @field_validator("objective_shares")
     @classmethod
@@ -181,7 +256,8 @@ class Policy(_Frozen):
 
     def with_budget(self, budget: float) -> Policy:
         """A copy with another budget amount (scenario helper)."""
-        return self.model_copy(update={"budget": float(budget)}).validated()
+        # no float() here: validation refuses True or "1e6" instead of reading them as 1.0 and 1,000,000
+        return self.model_copy(update={"budget": budget}).validated()
 
     def validated(self) -> Policy:
         """Re-run validation (``model_copy`` does not)."""
@@ -212,9 +288,14 @@ class Policy(_Frozen):
             lam = 0.5
             alpha = 0.1
         """
-        with Path(path).open("rb") as fh:
-            data = tomllib.load(fh)
-        return cls.model_validate(data)
+        path = Path(path)
+        data = _read_toml(path)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            # the same errors, with the file in the title: "1 validation error for Policy (policy file q3.toml)"
+            title = f"{cls.__name__} (policy file {path})"
+            raise ValidationError.from_exception_data(title, err.errors(include_url=False)) from None
 
     @classmethod
     def from_toml_text(cls, text: str) -> Policy:
