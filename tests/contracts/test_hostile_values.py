@@ -270,7 +270,7 @@ def test_region_with_zero_revenue_in_every_week_is_refused():
     ("delta", "why"),
     [
         (1e9, r"spend_delta 1e\+09 but the cell spent 20000 in the test weeks"),
-        (-1e9, r"spend_delta -1e\+09 but the cell's highest weekly spend x test weeks is 20000"),
+        (-1e9, r"spend_delta -1e\+09 but 10 x the cell's highest weekly spend x test weeks is 200000"),
     ],
 )
 def test_lift_test_with_impossible_spend_change_is_refused(delta, why):
