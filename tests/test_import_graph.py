@@ -35,7 +35,7 @@ def _runtime_nodes(tree: ast.AST):
             stack.append(child)
 
 
-def _imports(path: Path, package: str) -> set[str]:
+def _imports(path: Path) -> set[str]:
     """Fully qualified modules of ours that ``path`` imports at run time, anywhere in the file."""
     module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
     found: set[str] = set()
@@ -60,7 +60,7 @@ def _graph() -> dict[str, set[str]]:
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-            graph[module] |= _imports(path, package)
+            graph[module] |= _imports(path)
     return graph
 
 
