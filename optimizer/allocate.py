@@ -7,18 +7,22 @@ import numpy as np
 
 from contracts.curves import ResponseCurves
 from optimizer.allocation import Allocation
-from optimizer.bounds import align_current_spend, cell_bounds
+from optimizer.bounds import CellBounds, align_current_spend, cell_bounds
 from optimizer.envelope import CutModel
 from optimizer.errors import SolverError
 from optimizer.formulation import Formulation, classify_cells
-from optimizer.infeasibility import GroupRule, diagnose, precheck
+from optimizer.infeasibility import diagnose, precheck
+from optimizer.outer import OuterProgram
 from optimizer.policy import Policy
+from optimizer.rules import RuleRow, policy_rows
 from optimizer.shadow import shadow_prices
 from optimizer.summary import summarize
 
 #: Most (draw, cell) pairs one program may hold: the CVaR program has a row per pair and the conic one a cone per
 #: pair; 1e6 (e.g. 4,000 draws × 250 cells) already takes minutes. Thin the draws with ``curves.subset_draws``.
 MAX_DRAW_CELLS = 1_000_000
+#: Solution methods (see :class:`Allocator`): the default first.
+METHODS = ("outer", "cuts", "conic")
 #: Curve parameters further than this factor from the budget make the scaled program numerically extreme.
 _EXTREME_RATIO = 1e9
 
@@ -60,10 +64,11 @@ def _solver_failure(curves: ResponseCurves, status: str, solver: str, budget: fl
 
 
 class Allocator:
-    """Holds the built convex program for one set of curves and current spend; solves policies on it.
+    """Holds the built program for one set of curves and current spend; solves policies on it.
 
-    A change of budget, shares, tolerance, hurdle, bounds, locks or CVaR λ only updates cvxpy Parameters, so
-    the re-solve skips problem construction and compilation. A change of risk kind builds a second program.
+    A change of budget, shares, tolerance, hurdle, bounds, locks, group-rule values or CVaR λ/α only changes
+    values in the program already built (and, with the default method, keeps every tangent found so far and the
+    LP's last basis), so a re-solve is fast. A change of risk kind or of which group rules exist builds another.
 
     Parameters
     ----------
@@ -73,11 +78,11 @@ class Allocator:
         Current spend per cell over one planning period: the frame of ``contracts.period_spend`` (``region``,
         ``channel``, ``spend_period``), a frame with ``region``, ``channel``, ``spend``, a Series indexed by
         (region, channel), or an array in the curves' cell order (see :func:`optimizer.bounds.align_current_spend`).
-    method : {"cuts", "conic"}
-        ``conic``: one exact cone per draw and cell (exponential, second-order and power cones).
-        ``cuts`` (default): tangent cuts refined to a certified gap, of each cell's sample-average curve for mean
-        risk (a small LP, much faster at 1000 draws) and of each draw's curve for CVaR (a larger LP; the
-        per-draw cones of ``conic`` can stall the solver on CVaR problems).
+    method : {"outer", "cuts", "conic"}
+        ``outer`` (default): an LP outer approximation solved with HiGHS, refined to a certified relative gap of
+        1e-7 (:mod:`optimizer.outer`); under CVaR it models only the draws near the tail, so it scales with draws.
+        ``cuts``: tangent cuts in cvxpy (of each draw's curve under CVaR: a row per draw, cell and cut).
+        ``conic``: one exact cone per draw and cell in cvxpy. The two cvxpy forms are kept as references.
 
     Examples
     --------
@@ -86,40 +91,27 @@ class Allocator:
     >>> bigger = allocator.allocate(Policy(budget=1.3e6))  # re-solve, no rebuild  # doctest: +SKIP
     """
 
-    def __init__(self, curves: ResponseCurves, current_spend: object, method: str = "cuts") -> None:
-        if method not in ("conic", "cuts"):
-            raise ValueError(f"method must be 'conic' or 'cuts'; got {method!r}")
+    def __init__(self, curves: ResponseCurves, current_spend: object, method: str = "outer") -> None:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")
         _check_work(curves)
         self.method = method
         self.curves = curves
         self.current = align_current_spend(curves.cells, current_spend, curves.period_weeks)
-        self.objectives = list(dict.fromkeys(curves.cells["objective"]))
-        self.regions = list(dict.fromkeys(curves.cells["region"]))
-        self._formulations: dict[str, Formulation] = {}
+        self._programs: dict[tuple, OuterProgram | Formulation] = {}
         self._activation: np.ndarray | None = None
+        self._last_spend: np.ndarray | None = None
 
-    def _groups(self, policy: Policy) -> list[GroupRule]:
-        cells = self.curves.cells
-        groups = []
-        for kind, names, shares, tol in (
-            ("objective", self.objectives, policy.objective_shares, policy.objective_tolerance),
-            ("region", self.regions, policy.region_shares, policy.region_tolerance),
-        ):
-            extra = [k for k in shares if k not in names]
-            for name in [*names, *extra]:
-                members = (cells[kind] == name).to_numpy()
-                groups.append(GroupRule(kind, name, float(shares.get(name, 0.0)), tol, members))
-        return groups
-
-    def formulation(self, policy: Policy) -> Formulation:
-        """The (cached) convex program for the policy's risk kind."""
-        kind = policy.risk.kind
-        if kind not in self._formulations:
+    def program(self, policy: Policy, rows: list[RuleRow]) -> OuterProgram | Formulation:
+        """The (cached) program for the policy's risk kind and rule structure."""
+        key = (policy.risk.kind, tuple(r.structure for r in rows))
+        if key not in self._programs:
             scale = policy.budget_amount
-            self._formulations[kind] = Formulation(
-                self.curves, self.current, self.objectives, self.regions, kind, scale, self.method
-            )
-        return self._formulations[kind]
+            if self.method == "outer":
+                self._programs[key] = OuterProgram(self.curves, self.current, rows, policy.risk.kind, scale)
+            else:
+                self._programs[key] = Formulation(self.curves, self.current, rows, policy.risk.kind, scale, self.method)
+        return self._programs[key]
 
     def activation(self) -> np.ndarray:
         """Activation spend per cell of the posterior-mean curve (0 where it is concave)."""
@@ -131,54 +123,76 @@ class Allocator:
             self._activation = act
         return self._activation
 
-    def allocate(self, policy: Policy) -> Allocation:
-        """Solve the policy; raise :class:`InfeasiblePolicyError` naming the conflicting rules if none fits."""
+    def solve(self, policy: Policy) -> tuple[np.ndarray, dict, float, float, str, str, CellBounds, list[RuleRow]]:
+        """The optimal spend per cell and its certificate, without the plan's tables (what scenarios re-use).
+
+        Returns spend, duals (gains per unit of relaxing each rule), objective at the plan, relative gap, status,
+        solver name, the cell bounds and the rule rows. Raises :class:`InfeasiblePolicyError` naming the
+        conflicting rules if no plan fits.
+        """
         budget = policy.budget_amount
         cells = self.curves.cells
         bounds = cell_bounds(cells, policy, self.current, budget)
-        groups = self._groups(policy)
+        rows = policy_rows(cells, policy)
         spend_all = policy.mode == "spend_all"
-        precheck(cells, bounds, budget, spend_all, groups)
-        in_program = [g for g in groups if g.members.any()]
-        form = self.formulation(policy)
-        n_obj = len(self.objectives)
+        precheck(cells, bounds, budget, spend_all, rows, policy)
+        program = self.program(policy, rows)
         values = {
             "cap": budget,
             "floor": budget if spend_all else 0.0,
             "lower": bounds.lower,
             "upper": bounds.upper,
-            "obj_lo": [g.low for g in in_program[:n_obj]],
-            "obj_hi": [g.high for g in in_program[:n_obj]],
-            "reg_lo": [g.low for g in in_program[n_obj:]],
-            "reg_hi": [g.high for g in in_program[n_obj:]],
+            "rows": rows,
             "hurdle": 0.0 if spend_all else policy.roi_hurdle,
         }
         if policy.risk.kind == "cvar":
-            values["lam"] = policy.risk.lam
+            values["lam"], values["alpha"] = policy.risk.lam, policy.risk.alpha
             values["tail"] = policy.risk.lam / (policy.risk.alpha * self.curves.n_draws)
-        form.set_values(values)
-        result = form.solve(alpha=policy.risk.alpha)
-        if result.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-            raise diagnose(cells, bounds, budget, spend_all, groups)
-        if result.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            raise _solver_failure(self.curves, result.status, result.solver, budget)
-        spend = np.clip(result.spend, bounds.lower, bounds.upper)
-        achieved = form.relaxed_objective(spend)
-        gap = max(0.0, result.upper_bound - achieved) / max(abs(achieved), 1e-12)
+        program.set_values(values)
+        if isinstance(program, OuterProgram):
+            start = (
+                self._last_spend if self._last_spend is not None else np.clip(self.current, bounds.lower, bounds.upper)
+            )
+            out = program.solve(start)
+            status, solver, duals = out.status, "HiGHS (outer approximation)", out.duals
+            if duals:
+                signed = np.asarray(duals.pop("rows_signed"))
+                sides = np.array([r.side for r in rows])
+                duals["rows"] = np.where(sides == "floor", -signed, signed).clip(min=0.0)
+            spend_raw, achieved, bound = out.spend, out.value, out.upper_bound
+        else:
+            res = program.solve(alpha=policy.risk.alpha)
+            status, solver, duals, spend_raw = res.status, res.solver, res.duals, res.spend
+            achieved = bound = np.nan
+        if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible"):
+            raise diagnose(cells, bounds, budget, spend_all, rows)
+        if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            raise _solver_failure(self.curves, status, solver, budget)
+        spend = np.clip(spend_raw, bounds.lower, bounds.upper)
+        if not isinstance(program, OuterProgram):
+            achieved, bound = program.relaxed_objective(spend), res.upper_bound
+        gap = max(0.0, bound - achieved) / max(abs(achieved), 1e-12)
+        self._last_spend = spend
+        return spend, duals, float(achieved), float(gap), status, solver, bounds, rows
+
+    def allocate(self, policy: Policy) -> Allocation:
+        """Solve the policy; raise :class:`InfeasiblePolicyError` naming the conflicting rules if none fits."""
+        spend, duals, achieved, gap, status, solver, bounds, rows = self.solve(policy)
+        budget = policy.budget_amount
         table, by_objective, by_region, uplift, interval = summarize(
             self.curves, self.current, spend, policy, self.activation()
         )
-        prices = shadow_prices(result.duals, cells, bounds, in_program, budget, spend_all)
+        prices = shadow_prices(duals, self.curves.cells, bounds, rows, budget, spend)
         return Allocation(
             table=table,
             by_objective=by_objective,
             by_region=by_region,
             uplift=uplift,
             shadow_prices=prices,
-            status=result.status,
-            solver=result.solver,
-            optimality_gap=float(gap),
-            objective_value=float(achieved),
+            status=status,
+            solver=solver,
+            optimality_gap=gap,
+            objective_value=achieved,
             budget=float(budget),
             spent=float(spend.sum()),
             unspent=float(budget - spend.sum()),
@@ -189,7 +203,7 @@ class Allocator:
         )
 
 
-def allocate(curves: ResponseCurves, policy: Policy, current_spend: object, method: str = "cuts") -> Allocation:
+def allocate(curves: ResponseCurves, policy: Policy, current_spend: object, method: str = "outer") -> Allocation:
     """Allocate the policy's budget across cells to maximise (risk-adjusted) expected revenue.
 
     Parameters
@@ -201,8 +215,8 @@ def allocate(curves: ResponseCurves, policy: Policy, current_spend: object, meth
     current_spend : pandas.DataFrame, pandas.Series or array-like
         Current spend per cell over one planning period, e.g. ``contracts.period_spend(data.spend,
         curves.period_weeks)``; see :class:`Allocator` for the accepted forms.
-    method : {"cuts", "conic"}
-        Formulation, see :class:`Allocator`.
+    method : {"outer", "cuts", "conic"}
+        Solution method, see :class:`Allocator`.
 
     Returns
     -------

@@ -28,6 +28,8 @@ import scipy.sparse as sp
 
 from contracts.curves import ResponseCurves
 from optimizer.envelope import CutModel
+from optimizer.outer import cvar_of_loss
+from optimizer.rules import RuleRow
 
 _REFINE_TOL = 1e-8
 # tighter than the defaults (1e-8): spend is accurate to about the square root of the objective gap
@@ -83,8 +85,7 @@ class Formulation:
         self,
         curves: ResponseCurves,
         current: np.ndarray,
-        objectives: list[str],
-        regions: list[str],
+        rows: list[RuleRow],
         risk_kind: str,
         scale: float,
         method: str = "conic",
@@ -105,14 +106,12 @@ class Formulation:
             "floor": cp.Parameter(nonneg=True, name="budget_floor"),
             "lower": cp.Parameter(n_cells, nonneg=True, name="lower"),
             "upper": cp.Parameter(n_cells, nonneg=True, name="upper"),
-            "obj_lo": cp.Parameter(len(objectives), nonneg=True),
-            "obj_hi": cp.Parameter(len(objectives), nonneg=True),
-            "reg_lo": cp.Parameter(len(regions), nonneg=True),
-            "reg_hi": cp.Parameter(len(regions), nonneg=True),
             "hurdle": cp.Parameter(nonneg=True, name="hurdle_cost"),
         }
-        self.g_obj = _group(curves, "objective", objectives)
-        self.g_reg = _group(curves, "region", regions)
+        # every rule row is `coef @ x >= amount` (floors) or `<= amount` (ceilings); coefficients are Parameters, so
+        # a change of share or amount re-solves without a rebuild
+        self.structure = [r.structure for r in rows]
+        self.sides = np.array([r.side for r in rows])
         mean_rev, draw_rev, cons = self._revenue_terms(current)
         total = cp.sum(x)
         self.cons = {
@@ -120,11 +119,14 @@ class Formulation:
             "floor": total >= p["floor"],
             "lower": x >= p["lower"],
             "upper": x <= p["upper"],
-            "obj_lo": self.g_obj @ x - cp.multiply(p["obj_lo"], total) >= 0,
-            "obj_hi": self.g_obj @ x - cp.multiply(p["obj_hi"], total) <= 0,
-            "reg_lo": self.g_reg @ x - cp.multiply(p["reg_lo"], total) >= 0,
-            "reg_hi": self.g_reg @ x - cp.multiply(p["reg_hi"], total) <= 0,
         }
+        for side, op in (("floor", "ge"), ("ceiling", "le")):
+            count = int((self.sides == side).sum())
+            if count:
+                p[f"{side}_coef"] = cp.Parameter((count, n_cells), name=f"{side}_coef")
+                p[f"{side}_amount"] = cp.Parameter(count, name=f"{side}_amount")
+                lhs = p[f"{side}_coef"] @ x
+                self.cons[side + "_rows"] = lhs >= p[f"{side}_amount"] if op == "ge" else lhs <= p[f"{side}_amount"]
         objective = mean_rev - p["hurdle"] * total
         if risk_kind == "cvar":
             p["lam"] = cp.Parameter(nonneg=True, name="cvar_lambda")
@@ -222,12 +224,19 @@ class Formulation:
         self.cut_b.value = np.ascontiguousarray(slope).ravel()
 
     # ---------------------------------------------------------------- solve
-    def set_values(self, values: dict[str, np.ndarray | float]) -> None:
-        """Assign Parameter values given in spend units (budget, bounds) or as shares/rates."""
+    def set_values(self, values: dict) -> None:
+        """Assign Parameter values given in spend units (budget, bounds, amounts) or as shares/rates."""
         spend_keys = {"cap", "floor", "lower", "upper"}
         for key, val in values.items():
-            arr = np.asarray(val, dtype=float)
-            self.params[key].value = arr / self.scale if key in spend_keys else arr
+            if key == "rows":
+                for side in ("floor", "ceiling"):
+                    chosen = [r for r in val if r.side == side]
+                    if chosen:
+                        self.params[f"{side}_coef"].value = np.array([r.coef for r in chosen])
+                        self.params[f"{side}_amount"].value = np.array([r.amount for r in chosen]) / self.scale
+            elif key in self.params:
+                arr = np.asarray(val, dtype=float)
+                self.params[key].value = arr / self.scale if key in spend_keys else arr
 
     def relaxed_objective(self, spend: np.ndarray) -> float:
         """Objective of the convex relaxation at ``spend`` (spend units), evaluated without cuts."""
@@ -242,7 +251,7 @@ class Formulation:
         value = total.mean() - float(self.params["hurdle"].value) * spend.sum()
         if self.risk_kind == "cvar":
             lam, alpha = float(self.params["lam"].value), self._alpha
-            value -= lam * _cvar_of_loss(-total, alpha)
+            value -= lam * cvar_of_loss(-total, alpha)
         return float(value)
 
     def solve(self, alpha: float = 0.1, max_rounds: int | None = None) -> SolveResult:
@@ -289,7 +298,18 @@ class Formulation:
         stats = self.problem.solver_stats
         model = float(self.problem.value)
         dual_gap = _dual_gap(stats)
-        duals = {k: _dual(c) for k, c in self.cons.items()}
+        raw = {k: _dual(c) for k, c in self.cons.items()}
+        gains = np.zeros(len(self.sides))
+        for side in ("floor", "ceiling"):
+            if side + "_rows" in raw:
+                gains[self.sides == side] = np.atleast_1d(raw[side + "_rows"])
+        # cvxpy's duals of a maximisation are >= 0 for either inequality: the gain from relaxing it by one unit
+        duals = {
+            "budget": float(raw["cap"]) - float(raw["floor"]),
+            "rows": gains,
+            "lower": np.atleast_1d(raw["lower"]),
+            "upper": np.atleast_1d(raw["upper"]),
+        }
         return SolveResult(
             self._spend(),
             status,
@@ -306,11 +326,6 @@ def _inverse_cone(t: cp.Expression, v: cp.Expression) -> cp.Constraint:
     return cp.SOC(t + v, cp.vstack([2 * np.ones(t.shape[0]), t - v]), axis=0)
 
 
-def _group(curves: ResponseCurves, column: str, names: list[str]) -> np.ndarray:
-    values = curves.cells[column].to_numpy()
-    return (values[None, :] == np.asarray(names, dtype=object)[:, None]).astype(float)
-
-
 def _dual(con: cp.Constraint) -> np.ndarray | float:
     val = con.dual_value
     return np.asarray(val, dtype=float) if np.ndim(val) else float(val)
@@ -324,13 +339,3 @@ def _dual_gap(stats: cp.problems.problem.SolverStats) -> float:
     if primal is None or dual is None:
         return 0.0
     return abs(float(primal) - float(dual))
-
-
-def _cvar_of_loss(loss: np.ndarray, alpha: float) -> float:
-    """CVaR_alpha of a sample of losses: mean of the worst ``alpha`` fraction (fractional draw included)."""
-    srt = np.sort(loss)[::-1]
-    n = srt.size
-    k = alpha * n
-    whole = int(np.floor(k))
-    value = srt[:whole].sum() + (k - whole) * (srt[whole] if whole < n else 0.0)
-    return float(value / k)

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
 from optimizer.bounds import CellBounds
 from optimizer.errors import InfeasiblePolicyError
-
-
-@dataclass(frozen=True, eq=False)
-class GroupRule:
-    """A share rule for one group of cells (an objective or a region)."""
-
-    kind: str  # "objective" or "region"
-    name: str
-    share: float
-    tolerance: float
-    members: np.ndarray  # boolean mask over cells
-
-    @property
-    def low(self) -> float:
-        return max(0.0, self.share - self.tolerance)
-
-    @property
-    def high(self) -> float:
-        return min(1.0, self.share + self.tolerance)
-
-    def label(self) -> str:
-        band = f"{self.share:.2f} ± {self.tolerance:.2f}" if self.tolerance else f"{self.share:.2f}"
-        return f"{self.kind} {self.name!r} share {band}"
+from optimizer.policy import Policy
+from optimizer.rules import RuleRow
 
 
 def _top(cells: pd.DataFrame, values: np.ndarray, reasons: tuple[str, ...], mask: np.ndarray, n: int = 3) -> str:
@@ -40,7 +17,51 @@ def _top(cells: pd.DataFrame, values: np.ndarray, reasons: tuple[str, ...], mask
     return ", ".join(f"{cells.region[i]}/{cells.channel[i]} {values[i]:,.0f} ({reasons[i]})" for i in idx)
 
 
-def precheck(cells: pd.DataFrame, bounds: CellBounds, budget: float, spend_all: bool, groups: list[GroupRule]) -> None:
+def _missing_groups(cells: pd.DataFrame, policy: Policy, budget: float, spend_all: bool) -> list[str]:
+    """Shares the policy sets for an objective or region that no cell belongs to."""
+    problems = []
+    for kind, shares, tol in (
+        ("objective", policy.objective_shares, policy.objective_tolerance),
+        ("region", policy.region_shares, policy.region_tolerance),
+    ):
+        present = set(cells[kind])
+        for name, share in shares.items():
+            low = max(0.0, share - tol)
+            if name not in present and spend_all and low > 0:
+                band = f"{share:.2f} ± {tol:.2f}" if tol else f"{share:.2f}"
+                problems.append(
+                    f"{kind} {name!r} share {band} needs {low * budget:,.0f} but no cell belongs to {kind} {name!r}"
+                )
+    return problems
+
+
+def _row_conflict(cells: pd.DataFrame, bounds: CellBounds, budget: float, spend_all: bool, row: RuleRow) -> str | None:
+    """A conflict of one rule with the cell bounds, visible from totals alone (share rules of the whole plan)."""
+    lo, hi = bounds.lower, bounds.upper
+    lo_g, hi_g = lo[row.members].sum(), hi[row.members].sum()
+    whole_plan = bool(row.reference.all())
+    if row.kind == "share" and not whole_plan:
+        return None
+    need = row.ratio * budget if row.kind == "share" else row.amount
+    of = f" of the budget {budget:,.0f}" if row.kind == "share" else ""
+    if row.side == "ceiling" and lo_g > need * (1 + 1e-9) + 1e-9:
+        return (
+            f"{row.label} allows at most {need:,.0f}{of}, but its cell minimums sum to {lo_g:,.0f} "
+            f"(largest: {_top(cells, lo, bounds.lower_reason, row.members)})"
+        )
+    if row.side == "floor" and (spend_all or row.kind == "amount") and hi_g < need * (1 - 1e-9) - 1e-9:
+        if not row.members.any():
+            return f"{row.label} needs {need:,.0f}{of} but no cell belongs to it"
+        return (
+            f"{row.label} needs at least {need:,.0f}{of}, but its cell maximums sum to only {hi_g:,.0f} "
+            f"(largest: {_top(cells, hi, bounds.upper_reason, row.members)})"
+        )
+    return None
+
+
+def precheck(
+    cells: pd.DataFrame, bounds: CellBounds, budget: float, spend_all: bool, rows: list[RuleRow], policy: Policy
+) -> None:
     """Raise :class:`InfeasiblePolicyError` for conflicts visible from totals alone."""
     lo, hi = bounds.lower, bounds.upper
     everyone = np.ones(len(cells), dtype=bool)
@@ -55,26 +76,14 @@ def precheck(cells: pd.DataFrame, bounds: CellBounds, budget: float, spend_all: 
             f"mode 'spend_all' must spend the budget {budget:,.0f} but cell maximums sum to only {hi.sum():,.0f} "
             f"(largest: {_top(cells, hi, bounds.upper_reason, everyone)})"
         )
-    for g in groups:
-        lo_g, hi_g = lo[g.members].sum(), hi[g.members].sum()
-        if not g.members.any() and spend_all and g.low > 0:
-            problems.append(f"{g.label()} needs {g.low * budget:,.0f} but no cell belongs to {g.kind} {g.name!r}")
-        elif lo_g > g.high * budget * (1 + 1e-9):
-            problems.append(
-                f"{g.label()} allows at most {g.high * budget:,.0f} of the budget {budget:,.0f}, but its cell "
-                f"minimums sum to {lo_g:,.0f} (largest: {_top(cells, lo, bounds.lower_reason, g.members)})"
-            )
-        elif spend_all and hi_g < g.low * budget * (1 - 1e-9):
-            problems.append(
-                f"{g.label()} needs at least {g.low * budget:,.0f} of the budget {budget:,.0f}, but its cell "
-                f"maximums sum to only {hi_g:,.0f} (largest: {_top(cells, hi, bounds.upper_reason, g.members)})"
-            )
+    problems += _missing_groups(cells, policy, budget, spend_all)
+    problems += [p for row in rows if (p := _row_conflict(cells, bounds, budget, spend_all, row)) is not None]
     if problems:
         raise InfeasiblePolicyError("infeasible policy: " + "; ".join(problems))
 
 
 def diagnose(
-    cells: pd.DataFrame, bounds: CellBounds, budget: float, spend_all: bool, groups: list[GroupRule]
+    cells: pd.DataFrame, bounds: CellBounds, budget: float, spend_all: bool, rule_rows: list[RuleRow]
 ) -> InfeasiblePolicyError:
     """Find the smallest violations that make the rules jointly feasible (an elastic LP) and name them.
 
@@ -93,10 +102,13 @@ def diagnose(
     add(ones, budget, f"budget {budget:,.0f} (maximum)")
     if spend_all:
         add(-ones, -budget, f"spend_all: spend exactly the budget {budget:,.0f}")
-    for g in groups:
-        m = g.members.astype(float)
-        add(g.low * ones - m, 0.0, f"{g.label()} (floor {g.low:.2f} × spend)")
-        add(m - g.high * ones, 0.0, f"{g.label()} (ceiling {g.high:.2f} × spend)")
+    for row in rule_rows:
+        sign = -1.0 if row.side == "floor" else 1.0
+        if row.kind == "share":
+            label = f"{row.label} ({row.side} {row.ratio:.2f} × spend of {row.reference_name})"
+        else:
+            label = f"{row.label} ({row.side} {row.amount:,.0f})"
+        add(sign * row.coef, sign * row.amount, label)
     for i in range(n):
         e = np.zeros(n)
         e[i] = 1.0
@@ -115,5 +127,5 @@ def diagnose(
     if not parts:
         return InfeasiblePolicyError("infeasible policy: the rules conflict only within numerical tolerance")
     return InfeasiblePolicyError(
-        "infeasible policy: budget, share and cell rules cannot all hold; the smallest fix: " + "; ".join(parts)
+        "infeasible policy: budget, share, group and cell rules cannot all hold; the smallest fix: " + "; ".join(parts)
     )

@@ -9,8 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from contracts.curves import PARAMETER_RANGE
 from contracts.defaults import (
@@ -21,6 +20,8 @@ from contracts.defaults import (
     REGION_SHARES,
     ROI_HURDLE,
 )
+from optimizer.base import _Frozen
+from optimizer.groups import GroupRule
 from optimizer.toml import dump_toml
 
 _SHARE_SUM_TOL = 1e-9
@@ -63,42 +64,6 @@ def _read_toml(path: Path) -> dict:
     except tomllib.TOMLDecodeError as err:
         # tomllib's message carries the line and column but not the file
         raise ValueError(f"{path}: not valid TOML: {err}") from None
-
-
-def _strict_number(value: object, where: str, allow_inf: bool = False) -> object:
-    """Refuse booleans, text and non-finite numbers before pydantic coerces them (``True`` would become 1.0)."""
-    if value is None:
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{where} must be a number; got {type(value).__name__} {value!r}")
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        allowed = "a finite number (or inf for no limit)" if allow_inf else "a finite number"
-        raise ValueError(f"{where} must be {allowed}; got {value!r}")
-    return value
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: Fields that may be ``inf`` (meaning "no limit").
-    _inf_allowed: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _strict_numbers(cls, data: object) -> object:
-        if not isinstance(data, dict):
-            return data
-        for name, info in cls.model_fields.items():
-            if name not in data:
-                continue
-            value, kind = data[name], info.annotation
-            where = f"{cls.__name__}.{name}"
-            if kind in (float, float | None):
-                _strict_number(value, where, name in cls._inf_allowed)
-            elif kind == dict[str, float] and isinstance(value, dict):
-                for key, share in value.items():
-                    _strict_number(share, f"{where}[{key!r}]")
-        return data
 
 
 class CellRule(_Frozen):
@@ -195,6 +160,9 @@ class Policy(_Frozen):
         returns the rest (shares then apply to what is spent).
     risk : Risk
         ``mean`` or mean − λ·CVaR_α over posterior draws.
+    group_rules : list of GroupRule
+        Rules an analyst declares on named groups of cells (:mod:`optimizer.groups`): a share of the plan or of
+        another group, or amounts, optionally repeated per region, channel or objective.
     """
 
     budget: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
@@ -211,6 +179,7 @@ class Policy(_Frozen):
     unavailable: tuple[CellRef, ...] = ()
     mode: Literal["spend_all", "hurdle"] = "spend_all"
     risk: Risk = Field(default_factory=Risk)
+    group_rules: tuple[GroupRule, ...] = ()
 
     _inf_allowed: ClassVar[frozenset[str]] = frozenset({"max_change"})
 
@@ -245,6 +214,10 @@ class Policy(_Frozen):
         dups = sorted({k for k in keys if keys.count(k) > 1})
         if dups:
             raise ValueError(f"cell_rules lists these cells more than once: {dups}")
+        names = [g.name for g in self.group_rules]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"group_rules names must be unique; used more than once: {twice}")
         return self
 
     @property
@@ -323,6 +296,8 @@ class Policy(_Frozen):
         data = self.model_dump()
         if data["max_change"] is None:
             data["max_change"] = math.inf
+        # a group rule reads best with its name first
+        data["group_rules"] = [{"name": g.pop("name"), **g} for g in data["group_rules"]]
         return dump_toml(data)
 
     def fingerprint(self) -> str:
@@ -337,6 +312,9 @@ class Policy(_Frozen):
         True
         """
         # python-mode dump: JSON mode would write inf as null and so mix it up with None
-        payload = {"version": _FINGERPRINT_VERSION, "policy": self.model_dump()}
+        fields = self.model_dump()
+        if not fields["group_rules"]:
+            del fields["group_rules"]  # policies without group rules keep the fingerprints they had before them
+        payload = {"version": _FINGERPRINT_VERSION, "policy": fields}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
         return hashlib.sha256(text.encode("ascii")).hexdigest()

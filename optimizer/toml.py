@@ -1,4 +1,4 @@
-"""A small TOML writer for flat records: scalars, tables of scalars and arrays of such tables (the policy file).
+"""A small TOML writer for the policy file: scalars, arrays, tables of them, arrays of tables (inline tables inside).
 
 ``tomllib`` reads TOML but does not write it; this covers what :class:`optimizer.Policy` holds and refuses the rest.
 """
@@ -42,6 +42,11 @@ def _value(value: object, where: str) -> str:
         return repr(value)  # the shortest text that reads back to the same float; valid TOML
     if isinstance(value, str):
         return _string(value)
+    if isinstance(value, Mapping):  # an inline table, e.g. a group rule's ``of = { objective = ["brand"] }``
+        items = [f"{_key(str(k))} = {_value(v, f'{where}.{k}')}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    if isinstance(value, Sequence):
+        return "[" + ", ".join(_value(v, f"{where}[{i}]") for i, v in enumerate(value)) + "]"
     raise TypeError(f"{where}: cannot write a {type(value).__name__} as a TOML scalar")
 
 
@@ -54,8 +59,8 @@ def _scalars(record: Mapping[str, object], where: str) -> list[str]:
     for key, value in record.items():
         if value is None:
             continue  # TOML has no null: a missing key reads back as the field's default
-        if isinstance(value, Mapping) or _is_table_array(value):
-            raise TypeError(f"{where}.{key}: nested tables are not supported")
+        if _is_table_array(value) and value:
+            raise TypeError(f"{where}.{key}: nested arrays of tables are not supported")
         lines.append(f"{_key(str(key))} = {_value(value, f'{where}.{key}')}")
     return lines
 

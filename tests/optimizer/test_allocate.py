@@ -128,7 +128,7 @@ def test_resolve_after_budget_change_matches_fresh_build():
     fresh = allocate(curves, Policy(budget=1.1 * current.sum()), current)
     np.testing.assert_allclose(again.table["spend_period"], fresh.table["spend_period"], rtol=1e-3)
     assert again.objective_value == pytest.approx(fresh.objective_value, rel=1e-8)
-    assert len(allocator._formulations) == 1
+    assert len(allocator._programs) == 1
 
 
 def test_budget_shadow_price_matches_finite_difference():
