@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cvxpy as cp
 import numpy as np
 
@@ -15,6 +17,7 @@ from optimizer.infeasibility import diagnose, precheck
 from optimizer.outer import OuterProgram
 from optimizer.policy import Policy
 from optimizer.rules import RuleRow, policy_rows
+from optimizer.scenarios import Frontier, HurdleBudget, frontier, hurdle_budget
 from optimizer.shadow import shadow_prices
 from optimizer.summary import summarize
 
@@ -200,7 +203,21 @@ class Allocator:
             period_weeks=self.curves.period_weeks,
             currency=self.curves.currency,
             interval=interval,
+            mroi=float(duals["budget"]),
+            allocator=self,
         )
+
+    def frontier(self, budgets: Sequence[float], policy: Policy | None = None) -> Frontier:
+        """Plans across ``budgets`` under the policy's other rules (default: the company's): expected revenue with
+        its interval, the plan's marginal ROI, and the budget at which that meets the hurdle
+        (:func:`optimizer.scenarios.frontier`). Re-solves only."""
+        policy = policy if policy is not None else Policy(budget=float(budgets[0]))
+        return frontier(self, budgets, policy)
+
+    def hurdle_budget(self, policy: Policy) -> HurdleBudget:
+        """The budget at which the plan's marginal ROI falls to ``policy.roi_hurdle``
+        (:func:`optimizer.scenarios.hurdle_budget`)."""
+        return hurdle_budget(self, policy)
 
 
 def allocate(curves: ResponseCurves, policy: Policy, current_spend: object, method: str = "outer") -> Allocation:

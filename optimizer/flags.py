@@ -15,8 +15,14 @@ def _fmt(value: float) -> str:
 
 def flag_cells(
     curves: ResponseCurves, spend: np.ndarray, hurdle: float, activation: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
-    """Flag cells whose ROI is probably below the hurdle, whose mROI is, or that sit below activation.
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Flag cells whose ROI at the recommended spend is probably below the hurdle, or that sit below activation.
+
+    A flag singles out what the growth plan asks for: a cell whose average ROI at the recommended spend is
+    below the hurdle with probability > 0.5. Marginal ROI is reported apart (``mroi_below_hurdle``): at a
+    spent-out budget every funded cell's marginal ROI sits near the budget's price, so it says more about the
+    budget than about the cell (the plan says that once, with the budget at which its marginal ROI reaches the
+    hurdle). An S-shaped cell funded below its activation level is flagged too.
 
     Parameters
     ----------
@@ -35,12 +41,13 @@ def flag_cells(
     reason : list of str
         Empty for unflagged cells, e.g. ``"ROI 1.20 (90% HDI 0.90–1.60), P(<1.5) = 0.81"``; intervals are
         ``contracts.hdi`` at ``contracts.INTERVAL_PROB``.
+    mroi_below : numpy.ndarray of bool
+        Funded cells whose posterior-mean marginal ROI at the recommended spend is below the hurdle.
     """
     roi = curves.roi(spend)
     mroi = curves.mroi(spend)
     p_below = (roi < hurdle).mean(axis=0)
     roi_lo, roi_hi = hdi(roi, INTERVAL_PROB)
-    m_lo, m_hi = hdi(mroi, INTERVAL_PROB)
     label = interval_label(INTERVAL_PROB, "HDI")
     with np.errstate(invalid="ignore"):
         m_mean = mroi.mean(axis=0)
@@ -54,13 +61,9 @@ def flag_cells(
                 f"ROI {_fmt(roi_mean[c])} ({label} {_fmt(roi_lo[c])}–{_fmt(roi_hi[c])}), "
                 f"P(<{hurdle:g}) = {p_below[c]:.2f}"
             )
-        if spend[c] > 0 and m_mean[c] < hurdle:
-            parts.append(
-                f"mROI {_fmt(m_mean[c])} ({label} {_fmt(m_lo[c])}–{_fmt(m_hi[c])}) "
-                f"below hurdle {hurdle:g} at spend {spend[c]:,.0f}"
-            )
         if activation[c] > 0 and 0 < spend[c] < activation[c] * (1 - 1e-6):
             parts.append(f"below activation level: fund at ≥ {activation[c]:,.0f} or not at all")
         flags[c] = bool(parts)
         reasons.append("; ".join(parts))
-    return flags, reasons
+    mroi_below = (spend > 0) & (m_mean < hurdle)
+    return flags, reasons, mroi_below

@@ -40,7 +40,7 @@ from optimizer.rules import RuleRow
 
 _INF = highspy.kHighsInf
 #: Relative gap between the LP's bound and the plan's true objective at which refinement stops.
-GAP_TOL = 1e-9
+GAP_TOL = 1e-8
 #: The same under CVaR, where each round costs more (the issue's bar is 1e-6).
 CVAR_GAP_TOL = 1e-7
 #: Largest certified gap reported as optimal when refinement stalls (the LP's tolerances) or runs out of rounds.

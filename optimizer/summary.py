@@ -23,6 +23,7 @@ TABLE_COLUMNS = [
     "revenue_period_high",
     "roi",
     "mroi",
+    "mroi_below_hurdle",
     "flag",
     "flag_reason",
 ]
@@ -53,7 +54,7 @@ def build_table(
 ) -> pd.DataFrame:
     """The per-cell table (revenue from the actual curves, not their envelopes)."""
     rev = curves.revenue(spend)
-    flag, reason = flag_cells(curves, spend, hurdle, activation)
+    flag, reason, mroi_below = flag_cells(curves, spend, hurdle, activation)
     low, high = _tails(INTERVAL_PROB)
     table = curves.cells.copy()
     table["spend_period_current"] = current
@@ -65,6 +66,7 @@ def build_table(
     with np.errstate(invalid="ignore"):
         table["roi"] = curves.roi(spend).mean(axis=0)
         table["mroi"] = curves.mroi(spend).mean(axis=0)
+    table["mroi_below_hurdle"] = mroi_below
     table["flag"] = flag
     table["flag_reason"] = reason
     return table[TABLE_COLUMNS]

@@ -28,6 +28,7 @@ def test_vocabulary_of_the_plan(world):
         "revenue_period_high",
         "roi",
         "mroi",
+        "mroi_below_hurdle",
         "flag",
         "flag_reason",
     ]
@@ -77,7 +78,8 @@ def test_flag_reason_cites_the_contracts_hdi():
     low, high = hdi(curves.roi(plan.table["spend_period"].to_numpy()), 0.9)
     reason = plan.table["flag_reason"][1]
     assert f"90% HDI {low[1]:.2f}–{high[1]:.2f}" in reason and reason.startswith("ROI ")
-    assert "mROI" in reason
+    # marginal ROI below the hurdle is a column of its own, not a flag
+    assert "mROI" not in reason and bool(plan.table["mroi_below_hurdle"][1])
 
 
 # ---------------------------------------------------------------- current spend
