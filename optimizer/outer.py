@@ -303,13 +303,15 @@ class OuterProgram:
         return float(value), totals
 
     def _ensure_tail_model(self, spend: np.ndarray) -> None:
-        """Before the first LP: model the draws in (and near) the tail at ``spend``."""
-        if self.draw_cols:
+        """Before the first LP: model at least the tail's worth of draws, the worst at ``spend``. With fewer modelled
+        draws than ``alpha * N`` the LP's CVaR term would be unbounded (a larger alpha can need more than before)."""
+        need = self._tail_count()
+        if len(self.draw_cols) >= need:
             return
         vals, slopes = self.draw_eval(spend)
-        k = self._tail_count()
-        worst = np.argsort(vals.sum(axis=1), kind="stable")[:k]
-        self._model_draws(worst, spend, vals, slopes)
+        order = np.argsort(vals.sum(axis=1), kind="stable")
+        missing = [d for d in order if int(d) not in self.draw_cols][: need - len(self.draw_cols)]
+        self._model_draws(np.asarray(missing, dtype=int), spend, vals, slopes)
 
     def _tail_count(self) -> int:
         n_draws = self.curves.n_draws
