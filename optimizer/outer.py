@@ -40,7 +40,7 @@ from optimizer.rules import RuleRow
 
 _INF = highspy.kHighsInf
 #: Relative gap between the LP's bound and the plan's true objective at which refinement stops.
-GAP_TOL = 1e-8
+GAP_TOL = 1e-7
 #: The same under CVaR, where each round costs more (the issue's bar is 1e-6).
 CVAR_GAP_TOL = 1e-7
 #: Largest certified gap reported as optimal when refinement stalls (the LP's tolerances) or runs out of rounds.
@@ -340,37 +340,42 @@ class OuterProgram:
             # an LP that no longer moves has met its own tolerance (each tangent row may be exceeded by ~1e-9)
             stalled = rounds > 0 and gap <= ACCEPT_GAP and h.getInfo().simplex_iteration_count == 0
             if gap <= tol or stalled:
-                spend, value = self._polished(spend, value, sol)
-                return OuterResult(spend, "optimal", value, max(bound, value), rounds, self._duals(sol))
+                spend, value, exact = self._polished(spend, value, sol)
+                duals = exact if exact is not None else self._duals(sol)
+                return OuterResult(spend, "optimal", value, max(bound, value), rounds, duals)
             added = rounds < MAX_ROUNDS and self._refine(spend, cols)
             rounds += 1
             if not added:
                 status = "optimal" if gap <= ACCEPT_GAP else f"not converged (relative gap {gap:.2g})"
                 return OuterResult(spend, status, value, max(bound, value), rounds, self._duals(sol))
 
-    def _polished(self, spend: np.ndarray, value: float, sol) -> tuple[np.ndarray, float]:
-        """The plan with Newton steps on the optimality conditions of the smooth mean problem (mean risk only).
+    def _polished(self, spend: np.ndarray, value: float, sol) -> tuple[np.ndarray, float, dict | None]:
+        """The plan (and its prices) from Newton steps on the optimality conditions of the smooth mean problem.
 
         The LP's plan sits at a kink of its tangent model: its value is certified, but spend is accurate only to
-        about the square root of the gap, so identical cells can differ by 1e-4. With the rules that bind at the
-        LP's plan held as equalities and the other cells free, ``m_c'(x_c) = (A^T y)_c`` and ``A x = b`` are solved
-        by Newton's method; the result is kept only if it obeys every rule and bound and is no worse.
+        about the square root of the gap (identical cells can differ by 1e-4), and a dual may be any slope between
+        two neighbouring tangents. With the rules that bind at the LP's plan held as equalities and the other cells
+        free, ``m_c'(x_c) - hurdle = (A^T y)_c`` and ``A x = b`` are solved by Newton's method; the plan is kept only
+        if it obeys every rule and bound and is no worse, and its multipliers ``y`` (the exact prices) only if their
+        signs are those of binding rules. Mean risk only (CVaR is not smooth).
         """
         if self.cvar:
-            return spend, value
+            return spend, value, None
         n, s = self.n, self.scale
         tol = 1e-9 * s
         col_dual = np.asarray(sol.col_dual)[:n]
         at_bound = ((spend - self._lower <= tol) | (self._upper - spend <= tol)) & (np.abs(col_dual) > 1e-12)
         free = np.flatnonzero(~at_bound)
         row_dual = np.asarray(sol.row_dual)
-        rows = [(np.ones(n), self._total_target(spend))] if abs(row_dual[0]) > 1e-12 else []
-        rows += [(self.coef[k], row.amount) for k, row in enumerate(self._rows) if abs(row_dual[1 + k]) > 1e-12]
+        keys = ([-1] if abs(row_dual[0]) > 1e-12 else []) + [
+            k for k in range(len(self._rows)) if abs(row_dual[1 + k]) > 1e-12
+        ]
+        coef = np.array([np.ones(n) if k < 0 else self.coef[k] for k in keys]).reshape(len(keys), n)
+        amount = np.array([self._total_target(spend) if k < 0 else self._rows[k].amount for k in keys])
         if free.size == 0:
-            return spend, value
-        fixed = np.where(at_bound, spend, 0.0)
-        a = np.array([c[free] for c, _ in rows]).reshape(len(rows), free.size)
-        b = np.array([amount - c @ fixed for c, amount in rows])
+            return spend, value, None
+        a = coef[:, free]
+        b = amount - coef @ np.where(at_bound, spend, 0.0)
         x = spend[free].copy()
         for _ in range(8):
             full = spend.copy()
@@ -382,8 +387,8 @@ class OuterProgram:
             down[free] = np.maximum(down[free] - step, 0.0)
             hess = (self._mean_part(up)[1][free] - self._mean_part(down)[1][free]) / (up[free] - down[free])
             if np.any(hess >= -1e-300):
-                return spend, value  # a linear piece (an S-curve below activation): nothing to polish
-            x, done = _newton_step(x, g[free], hess, a, b)
+                return spend, value, None  # a linear piece (an S-curve below activation): nothing to polish
+            x, done = _newton_step(x, g[free] - self.hurdle, hess, a, b)
             if done:
                 break
         full = spend.copy()
@@ -392,7 +397,34 @@ class OuterProgram:
         ok = np.all(full >= self._lower - tol) and np.all(full <= self._upper + tol)
         ok &= all(row.holds(full, tol) for row in self._rows)
         ok &= self._floor - tol <= full.sum() <= self._cap + tol
-        return (full, new_value) if ok and new_value >= value - 1e-12 * abs(value) else (spend, value)
+        if not (ok and new_value >= value - 1e-12 * abs(value)):
+            return spend, value, None
+        return full, new_value, self._exact_duals(full, free, at_bound, keys, coef)
+
+    def _exact_duals(self, spend, free, at_bound, keys, coef) -> dict | None:
+        """Multipliers of the binding rules at the polished plan: least squares of ``A^T y = m' - hurdle`` on the free
+        cells (unique where the rules are independent; the budget's always is); ``None`` if a sign is wrong."""
+        _, g = self._mean_part(spend)
+        g = g - self.hurdle
+        y = np.linalg.lstsq(coef[:, free].T, g[free], rcond=None)[0] if len(keys) else np.zeros(0)
+        signed = np.zeros(len(self._rows))
+        budget = 0.0
+        for k, value in zip(keys, y, strict=True):
+            if k < 0:
+                budget = float(value)
+            else:
+                side = self._rows[k].side
+                if (side == "floor" and value > 1e-9) or (side == "ceiling" and value < -1e-9):
+                    return None
+                signed[k] = value
+        reduced = g - coef.T @ y
+        at_upper = at_bound & (spend >= self._upper - 1e-9 * self.scale)
+        return {
+            "budget": budget,
+            "rows_signed": signed,
+            "lower": np.where(at_bound & ~at_upper, np.clip(-reduced, 0.0, None), 0.0),
+            "upper": np.where(at_upper, np.clip(reduced, 0.0, None), 0.0),
+        }
 
     def _total_target(self, spend: np.ndarray) -> float:
         """The total the binding budget row holds: the cap, or the floor when that is what binds."""
@@ -477,4 +509,4 @@ def _newton_step(x: np.ndarray, grad: np.ndarray, hess: np.ndarray, a: np.ndarra
         residual = grad
     dx = -inv * residual
     new = np.maximum(x + dx, 0.0)
-    return new, bool(np.max(np.abs(dx)) <= 1e-12 * max(1.0, np.max(np.abs(x))))
+    return new, bool(np.max(np.abs(dx)) <= 1e-10 * max(1.0, np.max(np.abs(x))))
