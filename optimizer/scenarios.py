@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from contracts.defaults import INTERVAL_PROB
 from contracts.stats import interval_label
 from optimizer.bounds import cell_bounds
 from optimizer.errors import InfeasiblePolicyError
 from optimizer.policy import MAX_AMOUNT, Policy
+from optimizer.rules import policy_rows, row_matrix
 from optimizer.summary import INTERVAL_KIND, _tails
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,14 +114,26 @@ class Ladder:
 
 
 def _budget_range(allocator: Allocator, policy: Policy) -> tuple[float, float]:
-    """Smallest and largest budget the cell bounds allow (upper: 10× the budget where a cell has no cap)."""
+    """Smallest and largest budget the rules allow: two LPs over the cell bounds and rule rows (share rules are
+    homogeneous in the total, so they hold at any budget). A cell without a cap counts up to 10× the budget."""
     budget = policy.budget_amount
     cells = allocator.curves.cells
     wide = min(10 * budget, MAX_AMOUNT)
     bounds = cell_bounds(cells, policy.with_budget(wide), allocator.current, wide)
-    low = float(bounds.lower.sum())
-    high = float(np.minimum(bounds.upper, wide).sum())
-    return max(low, budget * 1e-6), min(high, wide)
+    a, low, high = row_matrix(policy_rows(cells, policy), len(cells))
+    a_ub = np.vstack([a[np.isfinite(high)], -a[np.isfinite(low)]])
+    b_ub = np.concatenate([high[np.isfinite(high)], -low[np.isfinite(low)]])
+    ends = []
+    for sign in (1.0, -1.0):
+        res = linprog(
+            sign * np.ones(len(cells)),
+            A_ub=a_ub if len(b_ub) else None,
+            b_ub=b_ub if len(b_ub) else None,
+            bounds=list(zip(bounds.lower, np.minimum(bounds.upper, wide), strict=True)),
+            method="highs",
+        )
+        ends.append(float(res.x.sum()) if res.status == 0 else budget)
+    return max(ends[0], budget * 1e-6), min(ends[1], wide)
 
 
 def _mroi_at(allocator: Allocator, policy: Policy, budget: float) -> float | None:
@@ -194,13 +208,13 @@ def hurdle_budget(allocator: Allocator, policy: Policy, rtol: float = HURDLE_BUD
 def _outside(where: str, hurdle: float, a: float, b: float, fa: float, fb: float) -> HurdleBudget:
     if where == "above":
         text = (
-            f"even at {b:,.0f}, the largest budget the rules allow, each extra unit of budget returns {fb:.2f} "
+            f"even at {b:,.0f}, the largest budget the rules allow, each extra unit of budget returns {fb:.3f} "
             f"(≥ {hurdle:g}): the hurdle does not limit the budget within the rules"
         )
     else:
         text = (
             f"even at {a:,.0f}, the smallest budget the rules allow, each extra unit of budget returns only "
-            f"{fa:.2f} (< {hurdle:g}): the rules (shares, change limits) hold the budget above where the hurdle "
+            f"{fa:.3f} (< {hurdle:g}): the rules (shares, change limits) hold the budget above where the hurdle "
             "would put it"
         )
     return HurdleBudget(None, where, hurdle, a, b, fa, fb, text)

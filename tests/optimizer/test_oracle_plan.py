@@ -66,3 +66,23 @@ def test_oracle_plan_moves_money_toward_high_marginal_roi(world):
     for _, group in frame.groupby(["region", "objective"]):
         if len(group) >= 3 and group["change"].abs().max() > 1:
             assert group.loc[group["change"].idxmax(), "mroi"] >= group.loc[group["change"].idxmin(), "mroi"]
+
+
+def test_oracle_plan_flags_only_cells_whose_true_roi_is_below_the_hurdle(world):
+    """Default rules, budget = current spend: at a spent-out budget every funded cell's marginal ROI sits near the
+    budget's price (about 1.03 here, below 1.5), so marginal ROI cannot single cells out; the flag does (14 of 44)."""
+    current = current_spend(world)
+    curves = world.truth.response_curves(13)
+    plan = allocate(curves, Policy(budget=float(current["spend_period"].sum())), current)
+    table = plan.table
+    true_roi = curves.roi(table["spend_period"].to_numpy())[0]
+    np.testing.assert_array_equal(table["flag"].to_numpy(), true_roi < 1.5)
+    assert 0 < table["flag"].sum() < len(table)
+    assert table["mroi_below_hurdle"].all() and plan.mroi < 1.5
+    notes = plan.notes()
+    assert sum("marginal ROI" in note for note in notes) == 1
+    assert "spend up to " in notes[0]  # the budget at which the plan's marginal ROI reaches 1.5: 12.1M of 15.6M
+    flagged = table[table["flag"]]
+    assert (
+        flagged["flag_reason"].str.startswith("ROI ").all() and flagged["flag_reason"].str.contains("P\\(<1.5\\)").all()
+    )
