@@ -19,8 +19,9 @@ from contracts.schemas import TABLES
 from contracts.tables import validate_table
 
 _NAMED = (".csv", ".csv.gz", ".parquet")  # the order messages list file names in
-#: Files a data folder may hold besides the tables, loaded by nothing and not reported: the simulator's truth.
-COMPANION_FILES = ("truth.json",)
+#: Files a data folder may hold besides the tables, loaded by nothing and not reported: the simulator's truth, and
+#: the folder of a media-mix posterior fitted on the tables (the sample ships one for the planner, app and notebooks).
+COMPANION_FILES = ("truth.json", "posterior")
 #: The tables each use of a data folder needs; an inner tuple lists alternatives (either one is enough).
 USES: dict[str, tuple[tuple[str, ...], ...]] = {
     "attribute": (("events", "paths"),),

@@ -4,7 +4,10 @@ Subcommands:
 
 * ``simulate`` — write a simulated world (tables + ``truth.json``) to a folder;
 * ``validate`` — load every table in a folder, check the data contracts, and say which uses (attribute, fit,
-  plan) the tables are enough for; exit 2 with the reason on any failure, or when they are enough for none.
+  plan) the tables are enough for; exit 2 with the reason on any failure, or when they are enough for none;
+* ``plan`` — the quarterly run from a config to a recorded plan (:mod:`planner.plan_cli`, :mod:`planner.run`);
+* ``fit`` — fit the media-mix model on a data folder and save its posterior;
+* ``runs`` — list, show, compare and approve recorded runs (:mod:`planner.runs_cli`).
 """
 
 from __future__ import annotations
@@ -57,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         "--max-expanded-bytes", type=_positive_int, default=None, help="largest decompressed file, bytes (4 GiB)"
     )
     val.set_defaults(handler=_validate)
+
+    from planner.plan_cli import add_plan_parsers
+    from planner.runs_cli import add_runs_parser
+
+    add_plan_parsers(sub)
+    add_runs_parser(sub)
     return parser
 
 
