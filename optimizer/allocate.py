@@ -12,9 +12,9 @@ from optimizer.allocation import Allocation
 from optimizer.bounds import CellBounds, align_current_spend, cell_bounds
 from optimizer.envelope import CutModel
 from optimizer.errors import SolverError
-from optimizer.formulation import Formulation, classify_cells
+from optimizer.formulation import Formulation
 from optimizer.infeasibility import diagnose, precheck
-from optimizer.outer import OuterProgram
+from optimizer.outer import OuterProgram, s_shaped_candidates
 from optimizer.policy import Policy
 from optimizer.rules import RuleRow, policy_rows
 from optimizer.scenarios import Frontier, HurdleBudget, frontier, hurdle_budget
@@ -111,7 +111,9 @@ class Allocator:
         if key not in self._programs:
             scale = policy.budget_amount
             if self.method == "outer":
-                self._programs[key] = OuterProgram(self.curves, self.current, rows, policy.risk.kind, scale)
+                self._programs[key] = OuterProgram(
+                    self.curves, self.current, rows, policy.risk.kind, scale, activation=self.activation()
+                )
             else:
                 self._programs[key] = Formulation(self.curves, self.current, rows, policy.risk.kind, scale, self.method)
         return self._programs[key]
@@ -120,7 +122,7 @@ class Allocator:
         """Activation spend per cell of the posterior-mean curve (0 where it is concave)."""
         if self._activation is None:
             act = np.zeros(self.curves.n_cells)
-            idx = classify_cells(self.curves)["cut"]
+            idx = s_shaped_candidates(self.curves)  # the other families are concave: no activation point
             if idx.size:
                 act[idx] = CutModel(self.curves, idx, False, self.current).activation[0]
             self._activation = act

@@ -16,6 +16,8 @@ import numpy as np
 from contracts.curves import ResponseCurves, family_value
 
 _GRID = np.geomspace(1e-3, 50.0, 400)
+#: Values one vectorised curve evaluation may hold (draws × cells × points).
+_BLOCK_VALUES = 2_000_000
 
 
 class CutModel:
@@ -47,6 +49,7 @@ class CutModel:
         self.cells = np.asarray(cells, dtype=int)
         self.per_draw = per_draw
         self.family = [curves.family[c] for c in self.cells]
+        self._families = {f: np.flatnonzero(np.array(self.family) == f) for f in dict.fromkeys(self.family)}
         self.beta = curves.beta[:, self.cells]
         self.scale = curves.scale[:, self.cells]
         self.shape = curves.shape[:, self.cells]
@@ -69,16 +72,25 @@ class CutModel:
 
     # ---------------------------------------------------------------- envelope
     def _curve(self, spend: np.ndarray, derivative: bool) -> np.ndarray:
-        """Curve (or slope) at spend shaped (cells,) or (rows, cells, k) → (rows, cells[, k])."""
+        """Curve (or slope) at spend shaped (cells,) or (rows, cells, k) → (rows, cells[, k]).
+
+        One vectorised evaluation per family and block of cells (blocks keep draws × cells × points near
+        :data:`_BLOCK_VALUES`, so a 400-point grid over 2,000 draws does not build gigabyte temporaries).
+        """
         s = np.asarray(spend, dtype=float)
         extra = s.ndim == 1
         s3 = s[None, :, None] if extra else s
-        out = np.empty(np.broadcast_shapes((self.beta.shape[0], *s3.shape[1:]), s3.shape))
-        for j, fam in enumerate(self.family):
-            b, k, a = (arr[:, j, None] for arr in (self.beta, self.scale, self.shape))
-            out[:, j, :] = family_value(fam, b, k, a, s3[:, j, :], derivative)
-        if not self.per_draw:
-            out = out.mean(axis=0, keepdims=True)
+        n_draws = self.beta.shape[0]
+        k = s3.shape[2]
+        rows = n_draws if self.per_draw else 1
+        out = np.empty((rows, s3.shape[1], k))
+        step = max(1, _BLOCK_VALUES // max(1, n_draws * k))
+        for fam, idx in self._families.items():
+            for start in range(0, idx.size, step):
+                part = idx[start : start + step]
+                b, sc, a = (arr[:, part, None] for arr in (self.beta, self.scale, self.shape))
+                value = family_value(fam, b, sc, a, s3[:, part, :], derivative)
+                out[:, part, :] = value if self.per_draw else value.mean(axis=0, keepdims=True)
         return out[:, :, 0] if extra else out
 
     def _activation(self, mean_scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

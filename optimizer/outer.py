@@ -98,26 +98,62 @@ class OuterResult:
     duals: dict[str, np.ndarray | float]
 
 
-class _Evaluator:
-    """Per-draw (or sample-average) curve values and slopes at a spend vector; S-shaped cells by their envelope."""
+def s_shaped_candidates(curves: ResponseCurves) -> np.ndarray:
+    """Cells that may need a concave envelope: Hill curves with a shape above 1 in some draw."""
+    return np.asarray(
+        [c for c, f in enumerate(curves.family) if f == "hill" and np.any(curves.shape[:, c] > 1)], dtype=int
+    )
 
-    def __init__(self, curves: ResponseCurves, current: np.ndarray, per_draw: bool) -> None:
+
+class _Evaluator:
+    """Per-draw (or sample-average) curve values and slopes at a spend vector; S-shaped cells by their envelope.
+
+    For the sample average, only cells whose *average* curve has an activation point need the envelope
+    (``activation`` > 0; a cell with a few S-shaped draws usually averages to a concave curve); per draw, every
+    cell with an S-shaped draw does.
+    """
+
+    def __init__(
+        self, curves: ResponseCurves, current: np.ndarray, per_draw: bool, activation: np.ndarray | None = None
+    ) -> None:
         self.curves, self.per_draw = curves, per_draw
-        s_shaped = [c for c, f in enumerate(curves.family) if f == "hill" and np.any(curves.shape[:, c] > 1)]
-        self.s_shaped = np.asarray(s_shaped, dtype=int)
-        self.cut = CutModel(curves, self.s_shaped, per_draw, current, n_grid=2) if s_shaped else None
+        candidates = s_shaped_candidates(curves)
+        if not per_draw and activation is not None:
+            candidates = candidates[activation[candidates] > 0]
+        self.s_shaped = candidates
+        self.plain = np.setdiff1d(np.arange(curves.n_cells), candidates)
+        self._plain_curves = curves if self.plain.size == curves.n_cells else _subset_cells(curves, self.plain)
+        self.cut = CutModel(curves, candidates, per_draw, current, n_grid=2) if candidates.size else None
 
     def __call__(self, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Values and slopes (rows, cells) at ``spend`` (cells,): rows are draws, or one row of averages."""
-        vals, slopes = self.curves.revenue(spend), self.curves.mroi(spend)
-        if not self.per_draw:
-            vals, slopes = vals.mean(axis=0, keepdims=True), slopes.mean(axis=0, keepdims=True)
+        rows = self.curves.n_draws if self.per_draw else 1
+        vals = np.empty((rows, self.curves.n_cells))
+        slopes = np.empty_like(vals)
+        if self.plain.size:
+            part = spend[self.plain]
+            v, d = self._plain_curves.revenue(part), self._plain_curves.mroi(part)
+            if not self.per_draw:
+                v, d = v.mean(axis=0, keepdims=True), d.mean(axis=0, keepdims=True)
+            vals[:, self.plain], slopes[:, self.plain] = v, d
         if self.cut is not None:
             point = spend[self.s_shaped][:, None]
             a, b = self.cut.tangents(point)
             vals[:, self.s_shaped] = a[..., 0] + b[..., 0] * point[:, 0]
             slopes[:, self.s_shaped] = b[..., 0]
         return vals, slopes
+
+
+def _subset_cells(curves: ResponseCurves, cells: np.ndarray) -> ResponseCurves:
+    return ResponseCurves(
+        curves.cells.iloc[cells].reset_index(drop=True),
+        [curves.family[c] for c in cells],
+        curves.beta[:, cells],
+        curves.scale[:, cells],
+        curves.shape[:, cells],
+        curves.period_weeks,
+        curves.currency,
+    )
 
 
 def cvar_of_loss(loss: np.ndarray, alpha: float) -> float:
@@ -145,12 +181,18 @@ class OuterProgram:
     """
 
     def __init__(
-        self, curves: ResponseCurves, current: np.ndarray, rows: list[RuleRow], risk_kind: str, scale: float
+        self,
+        curves: ResponseCurves,
+        current: np.ndarray,
+        rows: list[RuleRow],
+        risk_kind: str,
+        scale: float,
+        activation: np.ndarray | None = None,
     ) -> None:
         self.curves, self.scale, self.risk_kind = curves, float(scale), risk_kind
         self.n = n = curves.n_cells
         self.cvar = risk_kind == "cvar"
-        self.mean_eval = _Evaluator(curves, current, per_draw=False) if not self.cvar else None
+        self.mean_eval = _Evaluator(curves, current, per_draw=False, activation=activation) if not self.cvar else None
         self.draw_eval = _Evaluator(curves, current, per_draw=True) if self.cvar else None
         self.structure = [r.structure for r in rows]
         self.h = h = _new_highs()
@@ -382,10 +424,9 @@ class OuterProgram:
             full[free] = x
             _, g = self._mean_part(full)
             step = 1e-6 * np.maximum(x, 1e-3 * s / n)
-            up, down = full.copy(), full.copy()
+            up = full.copy()
             up[free] += step
-            down[free] = np.maximum(down[free] - step, 0.0)
-            hess = (self._mean_part(up)[1][free] - self._mean_part(down)[1][free]) / (up[free] - down[free])
+            hess = (self._mean_part(up)[1][free] - g[free]) / step  # forward difference: one evaluation, not two
             if np.any(hess >= -1e-300):
                 return spend, value, None  # a linear piece (an S-curve below activation): nothing to polish
             x, done = _newton_step(x, g[free] - self.hurdle, hess, a, b)

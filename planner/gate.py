@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Tables a fitted model's answers depend on: a reused posterior must have been fitted on the same content.
-MODEL_TABLES = ("spend", "kpi", "lift_tests", "controls", "channels")
+#: The parts of the data a fitted model's answers depend on: a reused posterior must have been fitted on the same.
+MODEL_TABLES = ("spend", "kpi", "controls", "lift_tests")
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            data = np.ascontiguousarray(part, dtype=float).tobytes()
+            h.update(f"array{part.shape}".encode())
+        else:
+            data = str(part).encode("utf-8")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def model_data_hashes(md: object) -> dict[str, str]:
+    """Content hashes of the panel a model is fitted on (:class:`mmm.data.ModelData`), per part of
+    :data:`MODEL_TABLES`: compare the saved model's own panel with the one this run's tables give."""
+    weeks = [str(w.date()) for w in md.weeks]
+    cells = list(zip(md.cells["region"], md.cells["channel"], strict=True))
+    tests = md.lift_tests.reset_index().drop(columns=["region_index"], errors="ignore")
+    return {
+        "spend": _digest(weeks, cells, md.spend),
+        "kpi": _digest(weeks, md.regions, md.revenue),
+        "controls": _digest(weeks, md.control_names, md.controls),
+        "lift_tests": _digest(tests.to_csv(index=False, float_format="%.17g")),
+    }
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import pandas as pd
 
 import contracts
 from planner.config import PlanConfig
-from planner.gate import MODEL_TABLES, GateVerdict, judge
+from planner.gate import GateVerdict, judge, model_data_hashes
 from planner.hashing import dataset_hashes, folder_hash
 from planner.outputs import allocation_table, headline, write_allocation, write_json
 from planner.progress import RunProgress
@@ -101,7 +101,10 @@ def run_plan(
     the model fails the readiness gate and ``force`` is False (the run is recorded as ``failed`` with the reasons).
     """
     out = Path(out)
-    store = RunStore(store_url or f"sqlite:///{(out / 'runs.db').as_posix()}")
+    if store_url is None:  # the default store lives in the runs folder: make that folder, nothing else
+        out.mkdir(parents=True, exist_ok=True)
+        store_url = f"sqlite:///{(out / 'runs.db').as_posix()}"
+    store = RunStore(store_url)
     run_id = run_id or new_run_id()
     run_dir = out / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -243,6 +246,7 @@ class _Stages:
 
     def model(self, data: contracts.Dataset, priors: pd.DataFrame | None):
         import mmm
+        from mmm.data import prepare_data
 
         cfg = self.config.model
         with self.progress.stage("model"):
@@ -266,18 +270,18 @@ class _Stages:
                     raise FileNotFoundError(f"[model] posterior = {str(folder)!r}: no such folder")
                 fitted = mmm.load(folder)
                 self.posterior_path = str(folder.resolve())
-                self.model_hashes = dataset_hashes(fitted.data)
+                # the saved model's own panel against the one this run's tables give (lift tests as it used them)
+                with_lift = len(fitted.data.lift_tests) > 0
+                self.model_hashes = model_data_hashes(fitted.data)
+                self.data_model_hashes = model_data_hashes(prepare_data(data, lift_tests=with_lift))
             self.posterior_hash = folder_hash(Path(folder))
             self.progress.note(f"posterior {self.posterior_path} sha256 {self.posterior_hash}")
         return fitted
 
     def readiness(self, fitted, data: contracts.Dataset) -> None:
         with self.progress.stage("readiness gate"):
-            data_hashes = {k: v for k, v in self.input_hashes.items() if k in MODEL_TABLES}
-            model_hashes = None
-            if self.model_hashes is not None:
-                model_hashes = {k: v for k, v in self.model_hashes.items() if k in MODEL_TABLES}
-            self.gate = judge(fitted.diagnostics(warn=False), model_hashes, data_hashes)
+            data_hashes = getattr(self, "data_model_hashes", {})
+            self.gate = judge(fitted.diagnostics(warn=False), self.model_hashes, data_hashes)
             for line in self.gate.failures:
                 self.progress.note(f"gate: {line}")
             if not self.gate.passed and not self.force:
