@@ -21,8 +21,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from contracts.errors import DataWarning, Problem
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``growth-allocator`` console script; returns the process exit code."""
@@ -122,6 +120,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     message and no traceback.
     """
     from contracts import ContractError
+    from contracts.errors import DataWarning, Problem
     from contracts.io import USES, load_dataset, missing_for, supported_uses
 
     errors = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -231,3 +231,37 @@ def test_cli_plan_exit_codes(tmp_path, capsys):
     bad.write_text('[data]\nfolder = "nowhere"\n[model]\nfit = true\ndraws = "many"\n')
     assert main(["plan", "--config", str(bad), "--out", str(tmp_path)]) == 2
     assert "draws" in capsys.readouterr().err
+
+
+def test_fit_path_and_fit_command_with_tiny_samplers(tmp_path, capsys):
+    """A fresh fit inside the run (attribution priors, the posterior saved in the run folder) and the ``fit``
+    command (thinned, with SHA256SUMS), both with tiny samplers: the gate fails on so few draws, so the run is
+    forced and recorded as forced."""
+    import hashlib
+
+    import mmm
+    from planner.cli import main
+
+    text = FAST.format(
+        data=SAMPLE.as_posix(), posterior=POSTERIOR.as_posix(), policy=(ROOT / "plans" / "policy.toml").as_posix(),
+        order="1", n_boot=10, extra="",
+    )  # fmt: skip
+    text = text.replace(f'posterior = "{POSTERIOR.as_posix()}"', "fit = true\ndraws = 30\ntune = 30\nchains = 1")
+    fit_cfg = load_config_text(text, tmp_path)
+    assert fit_cfg.model.fit and fit_cfg.model.draws == 30
+    run = run_plan(fit_cfg, out=tmp_path / "runs", force=True)
+    assert run.forced and not run.gate.passed
+    assert (run.run_dir / "posterior" / "posterior.nc").is_file()
+    log = (run.run_dir / "run.log").read_text()
+    assert "stage attribution priors: done" in log and "stage model: done" in log
+    record = RunStore(f"sqlite:///{(tmp_path / 'runs' / 'runs.db').as_posix()}").get(run.run_id)
+    assert record.forced and record.force_reasons and record.posterior_hash
+
+    out = tmp_path / "posterior"
+    args = ["fit", "--data", str(SAMPLE), "--out", str(out), "--draws", "20", "--tune", "20", "--chains", "1"]
+    assert main([*args, "--thin", "2"]) == 0
+    assert "sha256sum -c SHA256SUMS" in capsys.readouterr().out
+    for line in (out / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    assert mmm.load(out).idata.posterior.sizes["draw"] == 10

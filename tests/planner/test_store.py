@@ -480,3 +480,14 @@ def test_compare_runs_with_nothing_changed_says_so() -> None:
     text = compare_runs(a, record("B", allocation=allocation, input_hashes={"spend": "1"}, config=a.config)).text()
     assert "the same tables" in text and "Policy: unchanged." in text and "No cell's spend changed." in text
     assert "Expected revenue: not known for both runs." in text
+
+
+def test_head_revision_constant_matches_the_migration_scripts():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from planner.store import HEAD_REVISION, MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
