@@ -122,7 +122,10 @@ class _Evaluator:
             candidates = candidates[activation[candidates] > 0]
         self.s_shaped = candidates
         self.plain = np.setdiff1d(np.arange(curves.n_cells), candidates)
-        self._plain_curves = curves if self.plain.size == curves.n_cells else _subset_cells(curves, self.plain)
+        if self.plain.size == curves.n_cells:
+            self._plain_curves = curves
+        else:  # no plain cell at all (every cell has an S-shaped draw) leaves nothing to subset
+            self._plain_curves = _subset_cells(curves, self.plain) if self.plain.size else None
         self.cut = CutModel(curves, candidates, per_draw, current, n_grid=2) if candidates.size else None
 
     def __call__(self, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

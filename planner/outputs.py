@@ -10,24 +10,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer import Allocation, RoundedPlan
+from optimizer.summary import TABLE_COLUMNS
 
-#: Columns of ``allocation.csv``, in this order; rows sorted by region, then channel.
-ALLOCATION_COLUMNS = [
-    "region",
-    "channel",
-    "objective",
-    "spend_period_current",
-    "spend_period",
-    "spend_period_change",
-    "revenue_period",
-    "revenue_period_low",
-    "revenue_period_high",
-    "roi",
-    "mroi",
-    "mroi_below_hurdle",
-    "flag",
-    "flag_reason",
-]
+#: Columns of ``allocation.csv``, in this order (the plan's own table columns); rows sorted by region, then channel.
+ALLOCATION_COLUMNS = list(TABLE_COLUMNS)
 _AMOUNTS = ("spend_period_current", "spend_period", "spend_period_change")
 _REVENUE = ("revenue_period", "revenue_period_low", "revenue_period_high")
 
