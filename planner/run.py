@@ -9,7 +9,6 @@ writes the run folder (``allocation.csv``, ``plan.json``, ``config.toml``, the p
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import secrets
 import subprocess
 import warnings
@@ -117,13 +116,14 @@ def run_plan(
         started = False
         try:
             data = state.validate()
+            versions = package_versions()
             store.start_run(
                 run_id,
                 config=state.record_config(),
                 config_toml=state.config_toml,
                 input_hashes=state.input_hashes,
-                versions=package_versions(),
-                package_version=package_versions()["growth-allocator"],
+                versions=versions,
+                package_version=versions["growth-allocator"],
                 git_commit=git_commit(),
                 seeds=state.seeds,
                 run_dir=str(run_dir),
@@ -190,7 +190,7 @@ class _Stages:
         stored["policy"] = {
             "file": stored["policy"].get("file"),
             "budget_from": stored["policy"].get("budget_from"),
-            **json.loads(json.dumps(self.policy.model_dump(mode="json"))),
+            **self.policy.model_dump(mode="json"),
         }
         return stored
 

@@ -491,3 +491,13 @@ def test_head_revision_constant_matches_the_migration_scripts():
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_stored_allocation_columns_are_the_plans_columns():
+    """The store types the plan's table columns one by one (it does not import the optimizer, to start fast):
+    a column added to the plan must be added here too."""
+    from optimizer.summary import TABLE_COLUMNS
+    from planner.outputs import ALLOCATION_COLUMNS as CSV_COLUMNS
+    from planner.store import ALLOCATION_COLUMNS
+
+    assert list(ALLOCATION_COLUMNS) == TABLE_COLUMNS == CSV_COLUMNS
