@@ -22,8 +22,12 @@ from optimizer.errors import InfeasiblePolicyError, SolverError
 VIOLATION_WEIGHT_PER_CELL = 100.0
 #: Relative tolerance for "inside the bounds" and "the rule holds".
 REL_TOL = 1e-9
-#: HiGHS settings: prove optimality tightly, but never spend more than a second on a rounding.
-_MILP_OPTIONS = {"mip_rel_gap": 1e-9, "time_limit": 1.0}
+#: HiGHS settings: prove optimality tightly; stop the search after a fixed number of branch-and-bound nodes, never
+#: after a wall-clock time, so the same plan rounds to the same euros on any machine and under any load (a one-second
+#: time limit once handed back a different best-so-far plan on a busy CI machine). The time limit is only a guard
+#: against a pathological instance; the 48-cell example plan solves at the root node (one node, 0.9 s on the slower
+#: machine type).
+_MILP_OPTIONS = {"mip_rel_gap": 1e-9, "node_limit": 5_000, "time_limit": 600.0}
 RULE_COLUMNS = ["rule", "value", "value_rounded", "low", "high", "violation", "violation_rounded", "held", "note"]
 
 
@@ -45,8 +49,8 @@ class RoundedPlan:
         (0 when held), whether the rounded plan holds it and why not when it does not. Cells whose bounds contain no
         multiple of ``unit`` get an extra row named ``cell <index> bounds``.
     optimal : bool
-        False when HiGHS hit its time limit (one second) and returned its best plan so far: totals and held rules
-        are still exact, the plan is just not proven the closest one.
+        False when HiGHS hit its node limit (5,000 branch-and-bound nodes, a deterministic limit) and returned its
+        best plan so far: totals and held rules are still exact, the plan is just not proven the closest one.
     """
 
     spend: np.ndarray
@@ -290,7 +294,7 @@ def _solve_units(s_u, cell_lo, cell_hi, a, lo_u, hi_u, hard, target, labels) -> 
             f"plan holds with room ({shown or 'none'}); the continuous plan totals {s_u.sum():.10g} units, so the "
             "requested total is likely too far from it"
         )
-    # past the time limit HiGHS hands back its best plan so far: feasible, just not proven closest
+    # past the node limit HiGHS hands back its best plan so far: feasible, just not proven closest
     if res.x is None or res.status not in (0, 1):
         raise SolverError(f"HiGHS could not round the plan (status {res.status}: {res.message})")
     k = res.x[:n]

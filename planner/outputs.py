@@ -73,6 +73,7 @@ def headline(plan: Allocation, rounded: RoundedPlan, table: pd.DataFrame) -> dic
         "budget": _finite(plan.budget),
         "spent": float(rounded.total),
         "rounding_unit": float(rounded.unit),
+        "rounding_optimal": bool(rounded.optimal),
         "spend_period_current": float(table["spend_period_current"].sum()),
         "revenue_period": _finite(revenue["revenue_period"]),
         "revenue_period_change": _finite(uplift["revenue_period_change"]),

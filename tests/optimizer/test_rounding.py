@@ -244,3 +244,30 @@ def test_total_too_far_for_the_rules_held_with_room_is_infeasible_and_explained(
     a = np.array([[1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(InfeasiblePolicyError, match="keeping the rules the continuous plan holds with room"):
         round_plan(s, np.zeros(2), np.full(2, INF), a, [-INF, -INF], [60.0, 60.0], ["cap a", "cap b"], total=130.0)
+
+
+def test_a_plan_with_exact_shares_rounds_the_same_every_time_and_is_proven_closest():
+    """A 48-cell plan under exact 60/30/10 objective and 35/25/20/20 region shares: whole euros cannot meet the exact
+    shares, so HiGHS has to search (about a second at the root node on the slower machine type). The search stops on
+    a node count, never on the clock: repeated roundings agree to the euro and are proven optimal."""
+    rng = np.random.default_rng(7)
+    regions, objectives = np.repeat(np.arange(4), 12), np.tile(np.repeat(np.arange(3), 4), 4)
+    region_share, objective_share = np.array([0.35, 0.25, 0.2, 0.2]), np.array([0.6, 0.3, 0.1])
+    weights = rng.uniform(0.5, 1.5, 48)
+    for _ in range(50):  # iterative proportional fitting: a continuous plan meeting both sets of shares
+        for groups, shares in ((regions, region_share), (objectives, objective_share)):
+            totals = np.bincount(groups, weights)
+            weights = weights * shares[groups] / totals[groups]
+    spend = weights * 12_345_678.9
+    rows = np.vstack(
+        [(regions == r).astype(float) - region_share[r] for r in range(4)]
+        + [(objectives == o).astype(float) - objective_share[o] for o in range(3)]
+    )
+    labels = [f"region {r}" for r in range(4)] + [f"objective {o}" for o in range(3)]
+    zeros = np.zeros(len(labels))
+    plans = [round_plan(spend, np.zeros(48), np.full(48, INF), rows, zeros, zeros, labels) for _ in range(3)]
+    for plan in plans:
+        assert plan.optimal
+        assert _units(plan).sum() == round(spend.sum())
+        np.testing.assert_array_equal(plan.spend, plans[0].spend)
+        assert np.all(np.abs(plan.spend - spend) < 1 + 1e-9)
