@@ -11,6 +11,7 @@ diagnostics and response curves.
 from mmm.adstock import Adstock, DelayedAdstock, GeometricAdstock
 from mmm.diagnostics import Diagnostics, MMMDiagnosticWarning, diagnose
 from mmm.fit import build_model, fit, prior_predictive
+from mmm.forecast import Forecast
 from mmm.priors import relative_roi_priors
 from mmm.results import FittedMMM, load
 from mmm.sampler import Progress, Sampler
@@ -22,6 +23,7 @@ __all__ = [
     "DelayedAdstock",
     "Diagnostics",
     "FittedMMM",
+    "Forecast",
     "GeometricAdstock",
     "HillSaturation",
     "LogisticSaturation",

@@ -19,6 +19,7 @@ from mmm import io
 from mmm.adstock import lagged
 from mmm.data import ModelData
 from mmm.diagnostics import Diagnostics, diagnose
+from mmm.forecast import Forecast, predict
 from mmm.model import prior_log_roi_sd
 from mmm.spec import MMMSpec
 
@@ -301,6 +302,65 @@ class FittedMMM:
         if family == "hill":
             return ResponseCurves.hill(cells, half_saturation=p * scale, shape=shape, **kwargs)
         return getattr(ResponseCurves, family)(cells, lam=p * scale, **kwargs)
+
+    def predict(
+        self,
+        spend: pd.DataFrame,
+        controls: pd.DataFrame | None = None,
+        *,
+        hdi_prob: float = 0.9,
+        seed: int = 0,
+        max_draws: int | None = None,
+    ) -> Forecast:
+        """Posterior predictive revenue for weeks after the fit, given their spend (and controls).
+
+        Each draw's expected revenue is the model's formula continued past the fitted window (see
+        :mod:`mmm.forecast`): adstock carries the last fitted weeks' spend into the new ones, the trend continues on
+        the same time index, the Fourier seasonality at the continued week index, the controls on the fit's scale;
+        the predictive draws add the likelihood's noise (``sigma`` per region, in currency).
+
+        Parameters
+        ----------
+        spend : pandas.DataFrame
+            ``week``, ``region``, ``channel``, ``spend``: one row per new week and model cell, weeks contiguous from the
+            week after the last fitted week. Rows at or before that week are accepted only if they repeat the fitted
+            spend exactly (they are then ignored), so a full spend table with the history works too. Rows of
+            (region, channel) pairs outside the model are accepted at spend 0 only.
+        controls : pandas.DataFrame, optional
+            ``week``, ``region`` and the model's control columns, required when the model has controls. It must
+            cover the fitted weeks (as fitted: they set the scale the model divides controls by) and the new weeks.
+            Ignored when the model has no controls.
+        hdi_prob : float
+            Mass of the intervals of the forecast's tables (``attrs["interval"]``).
+        seed : int
+            Seed of the observation noise (and of the draw subset with ``max_draws``).
+        max_draws : int, optional
+            Use at most this many posterior draws (chosen at random with ``seed``).
+
+        Returns
+        -------
+        mmm.forecast.Forecast
+            Draws of expected and predictive revenue (draws, weeks, regions), baseline and per-cell contribution,
+            with tables :meth:`~mmm.forecast.Forecast.weekly`, :meth:`~mmm.forecast.Forecast.horizon`,
+            :meth:`~mmm.forecast.Forecast.contributions` and :meth:`~mmm.forecast.Forecast.compare` (realized
+            revenue against the predictive interval).
+
+        Raises
+        ------
+        contracts.ContractError
+            (a ``ValueError``) The spend or controls table is malformed: missing columns, NaN or negative spend,
+            duplicated or missing (week, cell) rows, gaps in the new weeks, spend on cells the model lacks, history
+            rows that differ from the fit. The message names the table, column, rows and what is allowed.
+        ValueError
+            Bad options; controls missing for a model with controls; a posterior without the baseline parameters
+            (``level``, ``trend``, ``season``, ``control_effect``), e.g. a hand-built one.
+
+        Examples
+        --------
+        >>> forecast = fitted.predict(next_quarter_spend, controls)          # doctest: +SKIP
+        >>> forecast.compare(realized_kpi)                                   # doctest: +SKIP
+        """
+        return predict(self, spend, controls, hdi_prob=hdi_prob, seed=seed, max_draws=max_draws)
 
     def labelled(self) -> az.InferenceData:
         """The posterior with separate ``region`` and ``channel`` dimensions, for ArviZ plots and ``xarray`` selection.

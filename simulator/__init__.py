@@ -1,7 +1,8 @@
 """A synthetic e-commerce world with exact ground truth, for testing every engine against known answers.
 
 :func:`simulate_world` returns a :class:`World`: its tables as one :class:`contracts.Dataset` (``world.data``,
-validated once) and their :class:`Truth`. :func:`roi_recovery` scores a model's ROI estimates against that truth;
+validated once) and their :class:`Truth`. :meth:`World.realize` continues a world by new weeks of planned spend
+with their truth (a :class:`Realization`). :func:`roi_recovery` scores a model's ROI estimates against that truth;
 :mod:`simulator.oracle` bounds how well any model could do; :mod:`simulator.reference` loads public reference
 datasets with known truth.
 
@@ -17,6 +18,7 @@ True
 """
 
 from simulator.config import CHANNELS, ChannelDesign, WorldConfig
+from simulator.realize import Realization, realize
 from simulator.scoring import roi_recovery
 from simulator.world import TABLE_FILES, Truth, World, simulate_world
 
@@ -24,9 +26,11 @@ __all__ = [
     "CHANNELS",
     "TABLE_FILES",
     "ChannelDesign",
+    "Realization",
     "Truth",
     "World",
     "WorldConfig",
+    "realize",
     "roi_recovery",
     "simulate_world",
 ]

@@ -39,6 +39,55 @@ class Panel:
         return self.beta * hill(geometric_adstock(spend, self.alpha, self.l_max), self.half_saturation, self.shape)
 
 
+@dataclass(frozen=True)
+class BaselineProcess:
+    """The drawn parameters of the baseline: ``level × (1 + trend·t/52) × demand × (1 + promo_effect·promo)``.
+
+    Attributes
+    ----------
+    level, trend, promo_effect
+        Per region ``(R,)``: baseline revenue level, growth per year, revenue lift per unit of promotion depth.
+    promo_levels
+        ``(R, 3)`` depth of the calendar sales (Black Friday, December, Singles' Day), see :func:`promo_calendar`.
+    demand
+        Seasonality index ``(weeks + horizon, R)``: the window's weeks and ``horizon`` weeks after it.
+    promo_depth
+        Promotion depth ``(weeks, R)`` over the window (calendar sales plus random promotion weeks).
+    """
+
+    level: np.ndarray
+    trend: np.ndarray
+    promo_effect: np.ndarray
+    promo_levels: np.ndarray
+    demand: np.ndarray
+    promo_depth: np.ndarray
+
+    def baseline(self, t: np.ndarray, demand: np.ndarray, promo: np.ndarray) -> np.ndarray:
+        """Baseline revenue ``(len(t), R)`` at week indices ``t`` (0 = the window's first week)."""
+        t = np.asarray(t, dtype=float)
+        return self.level * (1 + self.trend * t[:, None] / 52) * demand * (1 + self.promo_effect * promo)
+
+
+def draw_baseline(
+    config: WorldConfig, dates: pd.DatetimeIndex, rng: np.random.Generator, horizon: int = 0
+) -> BaselineProcess:
+    """Draw the baseline's parameters from the demand stream ``rng`` for the window ``dates``.
+
+    ``horizon`` extends the seasonality index past the window without changing any draw (its parameters do not
+    depend on the number of weeks), so a world's baseline can be continued.
+    """
+    n_r = len(config.regions)
+    demand = demand_index(len(dates) + horizon, rng, n_r)
+    promo, promo_levels = _promo_depth(dates, rng, n_r)
+    # weekly_revenue is total revenue; media adds about marketing_share × typical ROI of it on top of the baseline.
+    typical_roi = 2.2
+    base_share = 1.0 - config.marketing_share * typical_roi
+    level = base_share * config.weekly_revenue * np.array(list(config.regions.values()))
+    trend = rng.uniform(0.0, 0.12, n_r)
+    promo_effect = rng.uniform(0.8, 1.5, n_r)
+    return BaselineProcess(level, trend, promo_effect, promo_levels, demand, promo)
+
+
 def simulate_panel(config: WorldConfig, rngs: dict[str, np.random.Generator], weeks: int) -> Panel:
     """Draw the weekly world. ``rngs`` holds independent streams (params, demand, spend, noise, lift)."""
     regions, channels = tuple(config.regions), tuple(config.channels)
@@ -48,15 +97,9 @@ def simulate_panel(config: WorldConfig, rngs: dict[str, np.random.Generator], we
     t = np.arange(weeks)
     n_r, n_k = len(regions), len(channels)
 
-    demand = demand_index(weeks, rngs["demand"], n_r)
-    promo = _promo_depth(dates, rngs["demand"], n_r)
-    # weekly_revenue is total revenue; media adds about marketing_share × typical ROI of it on top of the baseline.
-    typical_roi = 2.2
-    base_share = 1.0 - config.marketing_share * typical_roi
-    level = base_share * config.weekly_revenue * np.array([config.regions[r] for r in regions])
-    trend = rngs["demand"].uniform(0.0, 0.12, n_r)
-    promo_effect = rngs["demand"].uniform(0.8, 1.5, n_r)
-    baseline = level * (1 + trend * t[:, None] / 52) * demand * (1 + promo_effect * promo)
+    process = draw_baseline(config, dates, rngs["demand"])
+    demand, promo, level = process.demand, process.promo_depth, process.level
+    baseline = process.baseline(t, demand, promo)
 
     planned = _planned_spend(config, regions, channels, demand, promo, rngs["spend"])
     spend, lift = _run_lift_tests(config, dates, regions, channels, planned, rngs["lift"])
@@ -82,7 +125,9 @@ def simulate_panel(config: WorldConfig, rngs: dict[str, np.random.Generator], we
     lift = _measure_lift(lift, spend, planned, beta, alpha, half_saturation, shape, config.l_max)
     se, measured = _measurement(lift["revenue_delta_true"].to_numpy(dtype=float), rngs["lift"])
     lift = lift.assign(revenue_delta=measured, revenue_delta_se=se)
-    params = pd.DataFrame({"region": regions, "level": level, "trend_per_year": trend, "promo_effect": promo_effect})
+    params = pd.DataFrame(
+        {"region": regions, "level": level, "trend_per_year": process.trend, "promo_effect": process.promo_effect}
+    )
     return Panel(
         weeks=dates,
         regions=regions,
@@ -114,20 +159,40 @@ def marginal_roi(panel: Panel) -> np.ndarray:
     return np.nan_to_num(slope).sum(axis=0) / panel.spend.sum(axis=0)
 
 
-def _promo_depth(dates: pd.DatetimeIndex, rng: np.random.Generator, n_regions: int) -> np.ndarray:
-    """Site-wide promotion depth (discount share) per week and region: year-end sales plus a few random ones."""
-    depth = np.zeros((len(dates), n_regions))
+def _promo_depth(dates: pd.DatetimeIndex, rng: np.random.Generator, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Site-wide promotion depth (discount share) per week and region: year-end sales plus a few random ones.
+
+    Returns the depth ``(weeks, regions)`` and each region's depth of the three calendar sales
+    ``(regions, 3)``: Black Friday, December, Singles' Day (see :func:`promo_calendar`).
+    """
+    levels = np.zeros((n_regions, 3))
+    random_weeks, random_depths = [], []
+    for r in range(n_regions):
+        levels[r, 0] = rng.uniform(0.2, 0.3)
+        levels[r, 1] = rng.uniform(0.05, 0.12)
+        levels[r, 2] = rng.uniform(0.15, 0.25) if r == 0 else rng.uniform(0.0, 0.05)
+        random_weeks.append(rng.choice(len(dates), size=max(1, len(dates) // 20), replace=False))
+        random_depths.append(rng.uniform(0.05, 0.15, len(random_weeks[-1])))
+    depth = promo_calendar(dates, levels)
+    for r, (chosen, values) in enumerate(zip(random_weeks, random_depths, strict=True)):
+        depth[chosen, r] = np.maximum(depth[chosen, r], values)
+    return np.round(depth, 3), levels
+
+
+def promo_calendar(dates: pd.DatetimeIndex, levels: np.ndarray) -> np.ndarray:
+    """Depth of the calendar sales in ``dates`` (weeks, regions), unrounded.
+
+    ``levels`` is ``(regions, 3)``: the depth of Black Friday (week starting Nov 20–30), December sales (Dec 1–21)
+    and Singles' Day (Nov 5–11) in each region; other weeks are 0.
+    """
+    depth = np.zeros((len(dates), levels.shape[0]))
     month, day = dates.month.to_numpy(), dates.day.to_numpy()
     black_friday = (month == 11) & (day >= 20) & (day <= 30)
     singles_day = (month == 11) & (day >= 5) & (day <= 11)
     december = (month == 12) & (day <= 21)
-    for r in range(n_regions):
-        depth[black_friday, r] = rng.uniform(0.2, 0.3)
-        depth[december, r] = rng.uniform(0.05, 0.12)
-        depth[singles_day, r] = rng.uniform(0.15, 0.25) if r == 0 else rng.uniform(0.0, 0.05)
-        random_weeks = rng.choice(len(dates), size=max(1, len(dates) // 20), replace=False)
-        depth[random_weeks, r] = np.maximum(depth[random_weeks, r], rng.uniform(0.05, 0.15, len(random_weeks)))
-    return np.round(depth, 3)
+    for column, weeks in enumerate((black_friday, december, singles_day)):
+        depth[weeks] = levels[:, column]
+    return depth
 
 
 def _planned_spend(config, regions, channels, demand, promo, rng) -> np.ndarray:

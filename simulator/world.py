@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,9 @@ from simulator.journeys import (
 from simulator.media import geometric_adstock
 from simulator.panel import Panel, marginal_roi, simulate_panel
 from simulator.tables import TABLE_FILES, DatasetTables
+
+if TYPE_CHECKING:
+    from simulator.realize import Realization
 
 _STREAMS = ("params", "demand", "spend", "noise", "journeys", "lift")
 #: The paths contract reads counts as numbers (float); the simulator's are whole and are written as integers.
@@ -177,14 +181,36 @@ class World(DatasetTables):
     def save(self, directory: str | Path) -> list[Path]:
         """Write every table (CSV, events gzip-compressed) and ``truth.json``; same world → same bytes."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, table in self.data.tables().items():
-            counts = {c: "int64" for c in _COUNT_COLUMNS.get(name, ())}
-            written.append(write_table(table.astype(counts), directory / TABLE_FILES[name]))
+        written = write_tables(self.data, directory)
         truth_path = directory / "truth.json"
         truth_path.write_text(self.truth.to_json())
         return [*written, truth_path]
+
+    def realize(
+        self,
+        spend: pd.DataFrame,
+        weeks: int = PERIOD_WEEKS,
+        *,
+        seed: int,
+        shift: Mapping[str, float] | None = None,
+        period_weeks: int = PERIOD_WEEKS,
+    ) -> Realization:
+        """Continue this world by ``weeks`` new weeks with the given spend; see :func:`simulator.realize.realize`."""
+        from simulator.realize import realize
+
+        return realize(self, spend, weeks, seed=seed, shift=shift, period_weeks=period_weeks)
+
+
+def write_tables(data: Dataset, directory: str | Path) -> list[Path]:
+    """Write every table of ``data`` as :meth:`World.save` does (CSV, events gzip-compressed); same data → same
+    bytes. Returns the files written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in data.tables().items():
+        counts = {c: "int64" for c in _COUNT_COLUMNS.get(name, ())}
+        written.append(write_table(table.astype(counts), directory / TABLE_FILES[name]))
+    return written
 
 
 def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = None, **overrides: Any) -> World:
