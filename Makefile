@@ -35,6 +35,7 @@ lint: install-test
 test: lint
 	scripts/ensure-java.sh
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh $(BIN)/python
 	$(BIN)/python -m pytest
 
 # Regenerate the bundled sample data (byte-for-byte reproducible; tests check it).

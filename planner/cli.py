@@ -7,7 +7,9 @@ Subcommands:
   plan) the tables are enough for; exit 2 with the reason on any failure, or when they are enough for none;
 * ``plan`` — the quarterly run from a config to a recorded plan (:mod:`planner.plan_cli`, :mod:`planner.run`);
 * ``fit`` — fit the media-mix model on a data folder and save its posterior;
-* ``runs`` — list, show, compare and approve recorded runs (:mod:`planner.runs_cli`).
+* ``runs`` — list, show, compare and approve recorded runs (:mod:`planner.runs_cli`);
+* ``report`` — write a recorded run's ``report.html`` and ``report.xlsx`` again (:mod:`planner.report_cli`);
+* ``check`` — did the plan work? a run's plan against the weeks realized since (:mod:`planner.check_cli`).
 """
 
 from __future__ import annotations
@@ -59,11 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     val.set_defaults(handler=_validate)
 
+    from planner.check_cli import add_check_parser
     from planner.plan_cli import add_plan_parsers
+    from planner.report_cli import add_report_parser
     from planner.runs_cli import add_runs_parser
 
     add_plan_parsers(sub)
     add_runs_parser(sub)
+    add_report_parser(sub)
+    add_check_parser(sub)
     return parser
 
 

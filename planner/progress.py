@@ -22,6 +22,7 @@ STAGES = (
     "response curves",
     "optimize",
     "record",
+    "report",
 )
 
 

@@ -1,9 +1,10 @@
-"""The quarterly planning run: data → attribution → media-mix model → readiness gate → plan → record.
+"""The quarterly planning run: data → attribution → media-mix model → readiness gate → plan → record → report.
 
 :func:`run_plan` runs the stages of :data:`planner.progress.STAGES` for one :class:`planner.config.PlanConfig`,
 writes the run folder (``allocation.csv``, ``plan.json``, ``config.toml``, the posterior or its hash, ``credit.csv``,
-``run.log``) and records the run in the run store. A stage that raises, or Ctrl-C, leaves the run recorded as
-``failed`` or ``interrupted`` with its error and the folder marked ``INCOMPLETE``; it is never ``complete``.
+``run.log``, the finance report ``report.html`` and ``report.xlsx``) and records the run in the run store. A stage
+that raises, or Ctrl-C, leaves the run recorded as ``failed`` or ``interrupted`` with its error and the folder marked
+``INCOMPLETE``; it is never ``complete``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class PlanRun:
     headline: dict = field(default_factory=dict)
     allocation: pd.DataFrame | None = None
     plan: object | None = None
+    report: object | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -130,6 +132,7 @@ def run_plan(
             )
             started = True
             state.run(data)
+            state.report(data, run_id, store.url)
             store.complete_run(
                 run_id,
                 allocation=state.table,
@@ -153,6 +156,7 @@ def run_plan(
     result.status = "complete"
     result.gate, result.forced = state.gate, force and not state.gate.passed
     result.headline, result.allocation, result.plan = state.headline, state.table, state.plan
+    result.report = state.report_data
     result.seconds = dict(progress.seconds)
     return result
 
@@ -165,6 +169,8 @@ class _Stages:
         self.gate: GateVerdict | None = None
         self.posterior_hash: str | None = None
         self.posterior_path: str | None = None
+        self.credit_table: pd.DataFrame | None = None
+        self.report_data = None
         self.seeds = {"attribution": config.attribution.seed, "model": config.model.seed}
 
     # ------------------------------------------------------------------ stages
@@ -199,6 +205,7 @@ class _Stages:
         priors = self.priors(data, credit)
         fitted = self.model(data, priors)
         self.readiness(fitted, data)
+        self.fitted = fitted
         with self.progress.stage("response curves"):
             curves = fitted.response_curves(period_weeks=self.config.period.weeks, currency=self.config.output.currency)
         self.optimize(data, curves)
@@ -229,6 +236,7 @@ class _Stages:
                 paths, method, n_boot=max(cfg.n_boot, 1), seed=cfg.seed, by="region", **options
             )
             credit.table.to_csv(self.run_dir / "credit.csv", index=False, lineterminator="\n")
+            self.credit_table = credit.table if method == "markov" else None
         return credit
 
     def priors(self, data: contracts.Dataset, credit) -> pd.DataFrame | None:
@@ -314,6 +322,34 @@ class _Stages:
                 "period": {"first_week": str(self.config.period.first_week), "weeks": self.config.period.weeks},
             }
             write_json(body, self.run_dir / "plan.json")
+
+    def report(self, data: contracts.Dataset, run_id: str, store_url: str) -> None:
+        """``report.html`` and ``report.xlsx`` in the run folder, from the plan in hand (no re-solve of the plan)."""
+        from planner.report_data import report_data, safe_url
+        from planner.report_html import write_html
+        from planner.report_xlsx import write_xlsx
+
+        with self.progress.stage("report"):
+            meta = {
+                "run_at": datetime.now(UTC),
+                "status": "complete",
+                "approvals": [],
+                "force_reasons": self.gate.failures if self.force else [],
+                "input_hashes": self.input_hashes,
+                "versions": package_versions(),
+                "seeds": self.seeds,
+                "git_commit": git_commit(),
+                "posterior_path": self.posterior_path,
+                "posterior_hash": self.posterior_hash,
+                "config_toml": self.config_toml,
+                "store": safe_url(store_url),
+            }
+            self.report_data = report_data(
+                run_id=run_id, plan=self.plan, table=self.table, headline=self.headline, fitted=self.fitted,
+                data=data, config=self.config, meta=meta, credit=self.credit_table,
+            )  # fmt: skip
+            write_html(self.report_data, self.run_dir / "report.html")
+            write_xlsx(self.report_data, self.run_dir / "report.xlsx")
 
 
 def load_data(config: PlanConfig) -> contracts.Dataset:

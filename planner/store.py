@@ -35,7 +35,7 @@ __all__ = ["RunApproved", "RunNotFound", "RunRecord", "RunStore", "StoreError", 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision; a test checks it against the scripts (add a migration: update it).
-HEAD_REVISION = "0001_run_store"
+HEAD_REVISION = "0002_checks"
 STATUSES = ("running", "complete", "failed", "interrupted")
 #: Allocation columns the store keeps, in their SQL types; ``region`` and ``channel`` are required.
 ALLOCATION_TEXT = ("region", "channel", "objective", "flag_reason")
@@ -133,6 +133,21 @@ approvals_table = sa.Table(
     sa.Column("approved_by", sa.String(256), nullable=False),
     sa.Column("approved_at", _UTCDateTime(), nullable=False),
     sa.Column("note", sa.Text()),
+)
+checks_table = sa.Table(
+    "checks",
+    _metadata,
+    sa.Column("check_id", sa.String(128), primary_key=True),
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.run_id"), nullable=False, index=True),
+    sa.Column("checked_at", _UTCDateTime(), nullable=False),
+    sa.Column("first_week", sa.String(10), nullable=False),
+    sa.Column("last_week", sa.String(10), nullable=False),
+    sa.Column("weeks", sa.Integer(), nullable=False),
+    sa.Column("input_hashes", sa.Text(), nullable=False),
+    sa.Column("verdict", sa.String(32), nullable=False),
+    sa.Column("recommendation", sa.Text(), nullable=False),
+    sa.Column("summary", sa.Text(), nullable=False),
+    sa.Column("check_dir", sa.Text()),
 )
 
 
@@ -354,7 +369,68 @@ class RunStore:
                 )
             )
 
+    def add_check(
+        self,
+        run_id: str,
+        *,
+        check_id: str,
+        first_week: str,
+        last_week: str,
+        weeks: int,
+        input_hashes: Mapping[str, str],
+        verdict: str,
+        recommendation: str,
+        summary: Mapping[str, Any],
+        check_dir: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record a check of a complete run's plan against a realized period (``growth-allocator check``).
+
+        Raises
+        ------
+        StoreError
+            The run is not complete, or ``check_id`` exists already.
+        """
+        with self._write() as conn:
+            run_id = self._resolve(conn, run_id)
+            status = conn.execute(sa.select(runs_table.c.status).where(runs_table.c.run_id == run_id)).scalar_one()
+            if status != "complete":
+                raise StoreError(f"run {run_id!r} is {status}; only a complete run's plan can be checked")
+            conn.execute(
+                checks_table.insert().values(
+                    check_id=check_id,
+                    run_id=run_id,
+                    checked_at=_utc(at, "at"),
+                    first_week=first_week,
+                    last_week=last_week,
+                    weeks=int(weeks),
+                    input_hashes=_dumps(dict(input_hashes), "input_hashes"),
+                    verdict=verdict,
+                    recommendation=recommendation,
+                    summary=_dumps(dict(summary), "summary"),
+                    check_dir=check_dir,
+                )
+            )
+
     # ------------------------------------------------------------------------------------------------------ reads
+    def checks(self, run_id: str) -> pd.DataFrame:
+        """The checks recorded against a run, oldest first: ``check_id``, ``checked_at``, ``first_week``,
+        ``last_week``, ``weeks``, ``verdict``, ``recommendation``, ``summary`` (dict), ``input_hashes`` (dict),
+        ``check_dir``; ``run_id`` may be a unique prefix."""
+        with self._read() as conn:
+            run_id = self._resolve(conn, run_id)
+            rows = conn.execute(
+                sa.select(checks_table).where(checks_table.c.run_id == run_id).order_by(checks_table.c.checked_at)
+            ).mappings()
+            rows = [dict(r) for r in rows]
+        columns = [
+            "check_id", "checked_at", "first_week", "last_week", "weeks", "verdict", "recommendation", "summary",
+            "input_hashes", "check_dir",
+        ]  # fmt: skip
+        for row in rows:
+            row["summary"], row["input_hashes"] = json.loads(row["summary"]), json.loads(row["input_hashes"])
+        return pd.DataFrame(rows, columns=columns)
+
     def get(self, run_id: str) -> RunRecord:
         """Everything stored about one run; ``run_id`` may be a unique prefix of an id.
 

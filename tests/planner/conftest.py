@@ -90,3 +90,23 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'runs.db'}"
     return _fresh_pg_database(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory):
+    """The example quarterly run on the bundled sample with its shipped posterior (no MCMC), once per session:
+    ``(PlanRun, store_url)``. Tests read its files and report; they must not change them."""
+    from planner.config import load_config_text
+    from planner.run import run_plan
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_config_text((root / "plans" / "example.toml").read_text(encoding="utf-8"), root / "plans")
+    out = tmp_path_factory.mktemp("sample-run")
+    run = run_plan(config, out=out)
+    return run, f"sqlite:///{(out / 'runs.db').as_posix()}"
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_run):
+    """The :class:`planner.report_data.ReportData` of :func:`sample_run` (built by the run's report stage)."""
+    return sample_run[0].report
