@@ -548,8 +548,8 @@ def report_data_from_store(run_id: str, store_url: str) -> tuple[ReportData, Any
     from optimizer import Allocator
     from planner.config import load_config_text
     from planner.hashing import dataset_hashes
+    from planner.inputs import load_data, period_revenue
     from planner.outputs import allocation_table, headline
-    from planner.run import _revenue, load_data
     from planner.store import RunStore
 
     record = RunStore(store_url).get(run_id)
@@ -572,7 +572,7 @@ def report_data_from_store(run_id: str, store_url: str) -> tuple[ReportData, Any
     import contracts
 
     current = contracts.period_spend(data.spend, weeks)
-    policy = config.policy_for(current_spend=float(current["spend_period"].sum()), revenue=_revenue(data, weeks))
+    policy = config.policy_for(current_spend=float(current["spend_period"].sum()), revenue=period_revenue(data, weeks))
     curves = fitted.response_curves(period_weeks=weeks, currency=config.output.currency)
     plan = Allocator(curves, current).allocate(policy)
     rounded = plan.rounded(config.output.unit)

@@ -23,6 +23,7 @@ import contracts
 from planner.config import PlanConfig
 from planner.gate import GateVerdict, judge, model_data_hashes
 from planner.hashing import dataset_hashes, folder_hash
+from planner.inputs import load_data, period_revenue
 from planner.outputs import allocation_table, headline, write_allocation, write_json
 from planner.progress import RunProgress
 from planner.store import RunStore
@@ -180,7 +181,7 @@ class _Stages:
             weeks = self.config.period.weeks
             self.current = contracts.period_spend(data.spend, weeks)
             self.policy = self.config.policy_for(
-                current_spend=float(self.current["spend_period"].sum()), revenue=_revenue(data, weeks)
+                current_spend=float(self.current["spend_period"].sum()), revenue=period_revenue(data, weeks)
             )
             check_policy_cells(self.policy, data)
             self.input_hashes = dataset_hashes(data)
@@ -352,15 +353,6 @@ class _Stages:
             write_xlsx(self.report_data, self.run_dir / "report.xlsx")
 
 
-def load_data(config: PlanConfig) -> contracts.Dataset:
-    """The run's tables: a folder (or the bundled sample) via ``contracts.load_dataset``, or per-table files."""
-    folder = config.data.resolved_folder()
-    if folder is not None:
-        return contracts.load_dataset(folder, require=("plan",))
-    tables = {name: contracts.load_table(path, name) for name, path in config.data.table_paths().items()}
-    return contracts.Dataset(**tables)
-
-
 def check_policy_cells(policy, data: contracts.Dataset) -> None:
     """Names in the policy (locks, cell rules, group rules) that the data do not have: an error before any work."""
     from optimizer.rules import policy_rows
@@ -383,12 +375,6 @@ def check_policy_cells(policy, data: contracts.Dataset) -> None:
 
 def first_week_after(data: contracts.Dataset) -> pd.Timestamp:
     return (pd.to_datetime(data.spend["week"]).max() + pd.Timedelta(days=7)).normalize()
-
-
-def _revenue(data: contracts.Dataset, weeks: int) -> float:
-    kpi = data.kpi
-    last = sorted(pd.to_datetime(kpi["week"]).unique())[-weeks:]
-    return float(kpi.loc[pd.to_datetime(kpi["week"]).isin(last), "revenue"].sum())
 
 
 def _attribution_method(method: str) -> tuple[str, dict, str]:

@@ -20,7 +20,8 @@ True
 from simulator.config import CHANNELS, ChannelDesign, WorldConfig
 from simulator.realize import Realization, realize
 from simulator.scoring import roi_recovery
-from simulator.world import TABLE_FILES, Truth, World, simulate_world
+from simulator.tables import TABLE_FILES
+from simulator.world import Truth, World, simulate_world
 
 __all__ = [
     "CHANNELS",

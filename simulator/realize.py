@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,10 @@ from contracts import PERIOD_WEEKS, ContractError, Dataset
 from contracts.errors import Problem, describe_rows
 from simulator.media import geometric_adstock, hill
 from simulator.panel import BaselineProcess, draw_baseline, promo_calendar
-from simulator.tables import DatasetTables
-from simulator.world import _STREAMS, World, _long, _records, write_tables
+from simulator.tables import _STREAMS, DatasetTables, _long, _records, write_tables
+
+if TYPE_CHECKING:
+    from simulator.world import World
 
 #: Chance that a new week is a random promotion week in a region (the design's one such week per 20).
 RANDOM_PROMO_RATE = 1 / 20

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from contracts import PERIOD_WEEKS, ROI_HURDLE, Dataset, ResponseCurves, write_table
+from contracts import PERIOD_WEEKS, ROI_HURDLE, Dataset, ResponseCurves
 from simulator.config import WorldConfig
 from simulator.journeys import (
     Q_PER_ROI,
@@ -23,14 +23,12 @@ from simulator.journeys import (
 )
 from simulator.media import geometric_adstock
 from simulator.panel import Panel, marginal_roi, simulate_panel
-from simulator.tables import TABLE_FILES, DatasetTables
+from simulator.tables import _STREAMS, DatasetTables, _long, _num, _records, write_tables
 
 if TYPE_CHECKING:
     from simulator.realize import Realization
 
-_STREAMS = ("params", "demand", "spend", "noise", "journeys", "lift")
 #: The paths contract reads counts as numbers (float); the simulator's are whole and are written as integers.
-_COUNT_COLUMNS = {"paths": ("total_conversions", "total_null")}
 
 
 @dataclass(frozen=True)
@@ -201,18 +199,6 @@ class World(DatasetTables):
         return realize(self, spend, weeks, seed=seed, shift=shift, period_weeks=period_weeks)
 
 
-def write_tables(data: Dataset, directory: str | Path) -> list[Path]:
-    """Write every table of ``data`` as :meth:`World.save` does (CSV, events gzip-compressed); same data → same
-    bytes. Returns the files written."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in data.tables().items():
-        counts = {c: "int64" for c in _COUNT_COLUMNS.get(name, ())}
-        written.append(write_table(table.astype(counts), directory / TABLE_FILES[name]))
-    return written
-
-
 def simulate_world(seed: int, weeks: int = 104, config: WorldConfig | None = None, **overrides: Any) -> World:
     """Simulate one world: weekly spend and revenue per region and channel, user journeys, lift tests, truth.
 
@@ -361,36 +347,6 @@ def _baseline_truth(panel: Panel) -> pd.DataFrame:
             "noise": panel.noise.reshape(-1),
         }
     )
-
-
-def _long(weeks: pd.DatetimeIndex, regions: list[str], channels: list[str], values: np.ndarray, name: str):
-    n_r, n_k = len(regions), len(channels)
-    return pd.DataFrame(
-        {
-            "week": np.repeat(weeks, n_r * n_k),
-            "region": np.tile(np.repeat(regions, n_k), len(weeks)),
-            "channel": np.tile(channels, len(weeks) * n_r),
-            name: values.reshape(-1),
-        }
-    )
-
-
-def _num(value: Any) -> Any:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(f"{float(value):.10g}")
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_num(v) for v in value]
-    return value
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _num(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
 def _check_period_weeks(period_weeks: int) -> None:
