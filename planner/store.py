@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import secrets
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ __all__ = ["RunApproved", "RunNotFound", "RunRecord", "RunStore", "StoreError", 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision; a test checks it against the scripts (add a migration: update it).
-HEAD_REVISION = "0002_checks"
+HEAD_REVISION = "0003_scenarios"
 STATUSES = ("running", "complete", "failed", "interrupted")
 #: Allocation columns the store keeps, in their SQL types; ``region`` and ``channel`` are required.
 ALLOCATION_TEXT = ("region", "channel", "objective", "flag_reason")
@@ -149,6 +150,34 @@ checks_table = sa.Table(
     sa.Column("summary", sa.Text(), nullable=False),
     sa.Column("check_dir", sa.Text()),
 )
+scenarios_table = sa.Table(
+    "scenarios",
+    _metadata,
+    sa.Column("scenario_id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("note", sa.Text()),
+    sa.Column("created_at", _UTCDateTime(), nullable=False),
+    *(sa.Column(name, sa.Text(), nullable=False) for name in ("config_toml", "policy_toml", "headline", "allocation")),
+    sa.Column("budget", sa.Float()),
+    sa.Column("revenue_period", sa.Float()),
+    sa.Column("promoted_run_id", sa.String(128), sa.ForeignKey("runs.run_id")),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioRecord:
+    """A saved scenario: the run config with its policy, the plan's headline and allocation, and the run it was
+    promoted to (``None`` until promoted)."""
+
+    scenario_id: str
+    name: str
+    note: str | None
+    created_at: datetime
+    config_toml: str
+    policy_toml: str
+    headline: dict
+    allocation: pd.DataFrame = field(repr=False)
+    promoted_run_id: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -412,6 +441,128 @@ class RunStore:
                 )
             )
 
+    def save_scenario(
+        self,
+        name: str,
+        *,
+        note: str | None,
+        config_toml: str,
+        policy_toml: str,
+        headline: Mapping[str, Any],
+        allocation: pd.DataFrame,
+        at: datetime | None = None,
+    ) -> str:
+        """Save a planner scenario under a unique ``name``; returns its id.
+
+        Raises
+        ------
+        StoreError
+            The name is empty or already taken (the message names the scenario that has it).
+        """
+        name = (name or "").strip()
+        if not name:
+            raise StoreError("a scenario needs a name")
+        if len(name) > 256:
+            raise StoreError(f"a scenario name has at most 256 characters; got {len(name)}")
+        scenario_id = f"{_utc(at, 'at'):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        rows = allocation.to_dict(orient="records")
+        with self._write() as conn:
+            taken = conn.execute(
+                sa.select(scenarios_table.c.scenario_id).where(scenarios_table.c.name == name)
+            ).scalar_one_or_none()
+            if taken is not None:
+                raise StoreError(f"a scenario named {name!r} exists already ({taken}); choose another name")
+            conn.execute(
+                scenarios_table.insert().values(
+                    scenario_id=scenario_id,
+                    name=name,
+                    note=note,
+                    created_at=_utc(at, "at"),
+                    config_toml=config_toml,
+                    policy_toml=policy_toml,
+                    headline=_dumps(dict(headline), "headline"),
+                    allocation=_dumps({"columns": list(allocation.columns), "rows": rows}, "allocation"),
+                    budget=_float_or_none(headline.get("budget")),
+                    revenue_period=_float_or_none(headline.get("revenue_period")),
+                )
+            )
+        return scenario_id
+
+    def scenarios(self) -> pd.DataFrame:
+        """Saved scenarios, newest first: ``scenario_id``, ``name``, ``note``, ``created_at``, ``budget``,
+        ``revenue_period`` with ``revenue_period_low``/``_high`` (of the plan, from its headline) and
+        ``promoted_run_id``."""
+        with self._read() as conn:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(scenarios_table).order_by(scenarios_table.c.created_at.desc(), scenarios_table.c.name)
+                ).mappings()
+            ]
+        out = []
+        for r in rows:
+            head = json.loads(r["headline"])
+            out.append(
+                {
+                    "scenario_id": r["scenario_id"], "name": r["name"], "note": r["note"],
+                    "created_at": r["created_at"], "budget": r["budget"], "revenue_period": r["revenue_period"],
+                    "revenue_period_low": head.get("revenue_period_low"),
+                    "revenue_period_high": head.get("revenue_period_high"),
+                    "promoted_run_id": r["promoted_run_id"],
+                }
+            )  # fmt: skip
+        columns = [
+            "scenario_id", "name", "note", "created_at", "budget", "revenue_period", "revenue_period_low",
+            "revenue_period_high", "promoted_run_id",
+        ]  # fmt: skip
+        return pd.DataFrame(out, columns=columns)
+
+    def get_scenario(self, key: str) -> ScenarioRecord:
+        """A saved scenario by id or by name.
+
+        Raises
+        ------
+        StoreError
+            No scenario has that id or name (the message lists the names there are).
+        """
+        with self._read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(scenarios_table).where(
+                        (scenarios_table.c.scenario_id == key) | (scenarios_table.c.name == key)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                names = conn.execute(sa.select(scenarios_table.c.name)).scalars().all()
+                raise StoreError(f"no scenario has the id or name {key!r}; saved scenarios: {sorted(names) or 'none'}")
+        table = json.loads(row["allocation"])
+        return ScenarioRecord(
+            scenario_id=row["scenario_id"],
+            name=row["name"],
+            note=row["note"],
+            created_at=row["created_at"],
+            config_toml=row["config_toml"],
+            policy_toml=row["policy_toml"],
+            headline=json.loads(row["headline"]),
+            allocation=pd.DataFrame(table["rows"], columns=table["columns"]),
+            promoted_run_id=row["promoted_run_id"],
+        )
+
+    def set_promoted(self, scenario_id: str, run_id: str) -> None:
+        """Record that a scenario was promoted to the (complete) run ``run_id``."""
+        with self._write() as conn:
+            run_id = self._resolve(conn, run_id)
+            done = conn.execute(
+                scenarios_table.update()
+                .where(scenarios_table.c.scenario_id == scenario_id)
+                .values(promoted_run_id=run_id)
+            )
+            if done.rowcount != 1:
+                raise StoreError(f"no scenario has the id {scenario_id!r}")
+
     # ------------------------------------------------------------------------------------------------------ reads
     def checks(self, run_id: str) -> pd.DataFrame:
         """The checks recorded against a run, oldest first: ``check_id``, ``checked_at``, ``first_week``,
@@ -650,6 +801,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def _cause(error: exc.DBAPIError) -> str:
     return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _utc(moment: datetime | None, name: str) -> datetime:

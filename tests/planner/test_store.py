@@ -146,10 +146,11 @@ def test_migrations_create_the_schema_and_are_idempotent(store_url: str) -> None
     try:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
-            assert {"runs", "allocation_rows", "approvals", "checks", "alembic_version"} <= set(
+            assert {"runs", "allocation_rows", "approvals", "checks", "scenarios", "alembic_version"} <= set(
                 inspector.get_table_names()
             )
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002_checks"]
+            versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+            assert versions == ["0003_scenarios"]
             assert "ix_runs_started_at" in {ix["name"] for ix in inspector.get_indexes("runs")}
             assert inspector.get_pk_constraint("allocation_rows")["constrained_columns"] == ["run_id", "row_order"]
             # the store's table definitions and the migrated schema agree (no drift between code and migrations)
