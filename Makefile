@@ -1,10 +1,13 @@
 # Two entry points for a fresh machine (see README):
-#   make run   -> install into .venv and run the main job (the quarterly plan) on the bundled sample data
+#   make run   -> install into .venv, run the quarterly plan on the bundled sample data, then launch the app
 #   make test  -> install into .venv (with test, spark and numpyro extras, Java if missing) and run lint + all tests
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   ?= 7
+
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8501
 
 .PHONY: run test lint install install-test sample posterior posterior-check bench clean
 
@@ -27,6 +30,8 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/growth-allocator validate data/sample
 	$(BIN)/growth-allocator plan --config plans/example.toml --out .out/runs
+	@echo "The app: http://$(APP_HOST):$(APP_PORT)  (Ctrl-C stops it)"
+	$(BIN)/streamlit run app.py --server.address $(APP_HOST) --server.port $(APP_PORT)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ CURVE_POINTS = 41
 
 def roi_chart(roi: pd.DataFrame, hurdle: float) -> alt.LayerChart:
     frame = roi.assign(cell=roi["region"] + " · " + roi["channel"])
-    base = alt.Chart(frame).encode(y=alt.Y("cell:N", sort="-x", title=None))
+    base = alt.Chart(frame).encode(y=alt.Y("cell:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)))
     interval = base.mark_rule().encode(x=alt.X("roi_low:Q", title="ROI (revenue per EUR, 90% HDI)"), x2="roi_high:Q")
     points = base.mark_point(filled=True).encode(
         x="roi:Q",
@@ -29,7 +29,7 @@ def roi_chart(roi: pd.DataFrame, hurdle: float) -> alt.LayerChart:
         tooltip=["region", "channel", "objective", "roi", "roi_low", "roi_high", "p_roi_below_hurdle"],
     )
     line = alt.Chart(pd.DataFrame({"hurdle": [hurdle]})).mark_rule(color="red", strokeDash=[4, 4]).encode(x="hurdle:Q")
-    return (interval + points + line).properties(height=alt.Step(14))
+    return (interval + points + line).properties(height=alt.Step(18))
 
 
 def curve_frame(curves, current: np.ndarray) -> pd.DataFrame:

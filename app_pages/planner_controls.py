@@ -161,7 +161,7 @@ def policy_inputs(policy: Any, regions: list[str], engine_key: str, currency: st
         help="spend_all spends the whole budget; hurdle spends only where marginal ROI ≥ hurdle",
     )
     c1, c2 = st.columns(2)
-    c1.checkbox("Limit each cell's change", key="plan_limit_change")
+    c1.checkbox("Cap each cell's change", key="plan_limit_change")
     c2.number_input(
         "Maximum change per cell (± %)",
         0.0,

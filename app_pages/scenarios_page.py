@@ -72,7 +72,7 @@ def _compare(store, sc, listed: pd.DataFrame, currency: str) -> None:
     comparison = sc.compare_scenarios([store.get_scenario(n) for n in names])
     st.markdown("**Expected revenue**")
     st.altair_chart(revenue_chart(comparison.revenue, currency), width="stretch")
-    st.dataframe(comparison.revenue, hide_index=True, width="stretch")
+    st.dataframe(comparison.revenue, hide_index=True, width="stretch", column_config=_money(comparison.revenue))
     st.markdown("**Allocation** (spend over the period; deltas against the first scenario)")
     numbers = [c for c in comparison.allocation.columns if c not in ("region", "channel", "objective")]
     st.dataframe(
@@ -83,6 +83,12 @@ def _compare(store, sc, listed: pd.DataFrame, currency: str) -> None:
     )
     st.markdown("**Rules**")
     st.dataframe(comparison.rules, hide_index=True, width="stretch")
+
+
+def _money(table: pd.DataFrame) -> dict:
+    """Whole-currency number formats for the amount columns (budget, revenue and their intervals)."""
+    columns = [c for c in table.columns if c.startswith(("budget", "revenue"))]
+    return {c: st.column_config.NumberColumn(format="%,.0f") for c in columns}
 
 
 def _promote(sc, listed: pd.DataFrame) -> None:
@@ -120,7 +126,7 @@ def render() -> None:
     if listed.empty:
         st.caption("None yet.")
         return
-    st.dataframe(listed, hide_index=True, width="stretch")
+    st.dataframe(listed, hide_index=True, width="stretch", column_config=_money(listed))
     st.subheader("Compare")
     _compare(store, sc, listed, eng.currency)
     st.subheader("Promote to a plan")
