@@ -69,15 +69,7 @@ def _results(eng: common.Engine, plan, seconds: float) -> None:
     c3.metric("Plan's marginal ROI", f"{plan.mroi:.2f}", help=f"hurdle {plan.policy.roi_hurdle:g}")
     st.markdown(
         f"**Expected revenue:** {common.eur_interval(mean, low, high, cur, '90% equal-tailed')}  \n"
-        "**Uplift:** "
-        + common.eur_interval(
-            uplift["revenue_period_change"],
-            uplift["revenue_period_change_low"],
-            uplift["revenue_period_change_high"],
-            cur,
-            plan.interval,
-            signed=True,
-        )
+        "**Uplift:** " + common.uplift_text(plan, cur)
     )
     st.caption(f"Solved in {seconds:.2f} s · {plan.solver} · optimality gap {plan.optimality_gap:.1e}")
     # the notes without the hurdle-budget search (tens of re-solves): the frontier below states that budget

@@ -101,6 +101,19 @@ def eur_interval(mean: float, low: float, high: float, currency: str, interval: 
 
 
 # ---------------------------------------------------------------------------------------------------- store
+def uplift_text(plan: Any, currency: str) -> str:
+    """The plan's uplift against the current split with its interval, e.g. ``+802 k EUR (90% HDI 310–1,365 k)``."""
+    uplift = plan.uplift
+    return eur_interval(
+        uplift["revenue_period_change"],
+        uplift["revenue_period_change_low"],
+        uplift["revenue_period_change_high"],
+        currency,
+        plan.interval,
+        signed=True,
+    )
+
+
 def store_url() -> str:
     """The run store: ``$GROWTH_ALLOCATOR_STORE``, else SQLite in the runs folder."""
     url = os.environ.get(STORE_ENV)

@@ -40,17 +40,7 @@ def render() -> None:
             help="Expected incremental revenue of the plan minus that of current spend over the period",
         )
         cols[2].metric("Plan's marginal ROI", f"{plan.mroi:.2f}", help=f"hurdle {hurdle:g}")
-        st.markdown(
-            "**Uplift:** "
-            + common.eur_interval(
-                uplift["revenue_period_change"],
-                uplift["revenue_period_change_low"],
-                uplift["revenue_period_change_high"],
-                cur,
-                plan.interval,
-                signed=True,
-            )
-        )
+        st.markdown("**Uplift:** " + common.uplift_text(plan, cur))
         for note in plan.notes():
             st.info(note)
         flagged = plan.table[plan.table["flag"]]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import contracts
 from contracts import hdi, interval_label
 
 #: The marginal-dollar ladder's default step, as a share of the budget.
@@ -324,8 +325,7 @@ def _rules(plan, spend: np.ndarray) -> pd.DataFrame:
         side, price = _binding_side(prices, name, sides)
         binding = price > 0
         reference = float(row.reference @ spend) if row.kind == "share" else 1.0
-        # a share rule relaxed by one point moves 1% of its reference; per 100,000 moved, the gain is the price
-        cost = price * 100_000
+        cost = price * 100_000  # the price is per unit of spend the rule holds in place
         rows.append(
             {
                 "rule": name,
@@ -489,7 +489,6 @@ def _reconciliation(data, fitted, credit: pd.DataFrame | None, config) -> pd.Dat
         shapley = attribution.bootstrap(paths, "shapley", n_boot=n_boot, seed=seed, by="region").table
     out = _credit_shares(credit, "markov").join(_credit_shares(shapley, "shapley"), how="outer")
     out = out.join(_model_shares(fitted), how="outer").fillna(0.0)
-    model = out[["mmm_share_low", "mmm_share_high"]].to_numpy()
     notes, disagree = [], []
     for channel, r in out.iterrows():
         apart = []
@@ -505,7 +504,6 @@ def _reconciliation(data, fitted, credit: pd.DataFrame | None, config) -> pd.Dat
             if apart
             else ""
         )
-    del model
     out["disagree"] = disagree
     out["note"] = notes
     return out.reset_index().rename(columns={"index": "channel"})
@@ -569,8 +567,6 @@ def report_data_from_store(run_id: str, store_url: str) -> tuple[ReportData, Any
         raise FileNotFoundError(f"run {run_id}: its posterior {record.posterior_path!r} is no longer there")
     fitted = mmm.load(record.posterior_path)
     weeks = config.period.weeks
-    import contracts
-
     current = contracts.period_spend(data.spend, weeks)
     policy = config.policy_for(current_spend=float(current["spend_period"].sum()), revenue=period_revenue(data, weeks))
     curves = fitted.response_curves(period_weeks=weeks, currency=config.output.currency)
@@ -584,7 +580,7 @@ def report_data_from_store(run_id: str, store_url: str) -> tuple[ReportData, Any
             f"run {run_id}: re-solving its plan gives another allocation (largest cell difference {diff.max():,.0f}); "
             "the code or the posterior changed since the run"
         )
-    table = stored[table.columns] if list(stored.columns) >= list(table.columns) else table
+    table = stored[table.columns]
     body = headline(plan, rounded, table)
     body["gate"], body["forced"] = record.gate, record.forced
     credit_path = base / "credit.csv" if record.run_dir else None
