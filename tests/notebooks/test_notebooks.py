@@ -32,7 +32,7 @@ def _printed(notebook: nbformat.NotebookNode) -> str:
 
 
 def test_the_walkthroughs_are_there():
-    assert [p.name for p in NOTEBOOKS] == ["01_simulated_world.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["00_simulated_world.ipynb"]
 
 
 @pytest.mark.slow
@@ -41,7 +41,7 @@ def test_notebook_executes(path):
     notebook = _execute(path)
     errors = [out for cell in notebook.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
     assert not errors
-    if path.name == "01_simulated_world.ipynb":
+    if path.name == "00_simulated_world.ipynb":
         # the counts it prints are the bundled truth's, computed here independently of the notebook's code
         cells = json.loads((ROOT / "data" / "sample" / "truth.json").read_text())["cells"]
         below = sum(c["roi"] < 1.5 for c in cells)
