@@ -32,7 +32,27 @@ def _printed(notebook: nbformat.NotebookNode) -> str:
 
 
 def test_the_walkthroughs_are_there():
-    assert [p.name for p in NOTEBOOKS] == ["00_simulated_world.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "00_simulated_world.ipynb",
+        "01_attribution.ipynb",
+        "02_media_mix_model.ipynb",
+        "03_budget_scenarios.ipynb",
+        "04_quarterly_run.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebooks_are_stored_without_outputs_and_open_and_close_in_prose(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "clear the outputs before committing"
+    assert notebook.cells[0].cell_type == "markdown"
+    if path.name != "00_simulated_world.ipynb":
+        # they open with the question and end with what the analyst learned
+        assert notebook.cells[-1].cell_type == "markdown"
+        # the analyst notebooks check their own key figures: a wrong answer fails, not only an exception
+        assert any("assert " in c.source for c in code)
 
 
 @pytest.mark.slow

@@ -153,3 +153,32 @@ def test_cvar_when_every_cell_has_s_shaped_draws():
     reference = allocate(curves, policy, current, method="cuts")
     assert fast.optimality_gap <= 1e-6
     assert fast.objective_value == pytest.approx(reference.objective_value, rel=1e-6)
+
+
+def test_lambda_and_alpha_changes_keep_the_cuts_and_match_fresh_programs():
+    """What the app does on a CVaR control change: one program, its cuts kept across λ and α (they are tangents of the
+    curves, valid for every λ and α), re-solved. Each re-solve is certified and agrees with a program built from
+    scratch for that (λ, α): each plan's true objective lies within the other's certified bound, and the plans agree
+    to the accuracy the certificate gives spend."""
+    curves, current = mixed_curves(draws=120, seed=3)
+    budget = float(current.sum())
+    base = Policy(budget=budget, max_change=0.5, objective_tolerance=0.2, region_tolerance=0.1)
+    allocator = Allocator(curves, current)
+    rows_before = 0
+    for lam, alpha in [(0.5, 0.1), (3.0, 0.1), (0.3, 0.1), (3.0, 0.2), (1.0, 0.05), (0.5, 0.1)]:
+        policy = base.model_copy(update={"risk": Risk(kind="cvar", lam=lam, alpha=alpha)}).validated()
+        again = allocator.allocate(policy)
+        fresh = allocate(curves, policy, current)
+        (program,) = allocator._programs.values()
+        assert program.n_rows >= rows_before  # the earlier cuts are still in the LP
+        rows_before = program.n_rows
+        for plan in (again, fresh):
+            assert plan.status == "optimal" and plan.optimality_gap <= 1e-7
+        spends = [p.table["spend_period"].to_numpy() for p in (again, fresh)]
+        v_again, v_fresh = (_objective(curves, s, lam, alpha) for s in spends)
+        assert v_again == pytest.approx(again.objective_value, rel=1e-9)
+        # each plan's upper bound covers the other plan's value: the two certificates are consistent
+        assert v_fresh <= v_again + again.optimality_gap * abs(v_again) + 1e-9 * abs(v_again)
+        assert v_again <= v_fresh + fresh.optimality_gap * abs(v_fresh) + 1e-9 * abs(v_fresh)
+        np.testing.assert_allclose(spends[0], spends[1], atol=5e-3 * budget / len(spends[0]))
+    assert len(allocator._programs) == 1
