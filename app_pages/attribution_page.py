@@ -62,13 +62,15 @@ def credit_long(tables: dict[str, pd.DataFrame], measure: str) -> pd.DataFrame:
 
 def _chart(frame: pd.DataFrame, measure: str) -> alt.Chart:
     base = alt.Chart(frame).encode(
-        y=alt.Y("channel:N", title=None),
+        y=alt.Y("channel:N", title=None, axis=alt.Axis(labelLimit=240)),
         yOffset="method:N",
         color=alt.Color("method:N", title="method"),
     )
     bars = base.mark_rule().encode(x=alt.X("low:Q", title=measure), x2="high:Q")
     points = base.mark_point(filled=True).encode(x="credit:Q", tooltip=["method", "channel", "credit", "low", "high"])
-    return (bars + points).properties(height=alt.Step(10))
+    # an explicit height: with a Step height and yOffset Streamlit drew an empty box
+    rows = frame["channel"].nunique() * frame["method"].nunique()
+    return (bars + points).properties(height=8 * rows + 40)
 
 
 def render() -> None:
@@ -105,7 +107,14 @@ def render() -> None:
     st.caption(f"Points: credit; bars: 90% bootstrap percentile interval ({int(n_boot)} replicates, seed {SEED}).")
     st.altair_chart(_chart(shown, measure), width="stretch")
     wide = shown.pivot_table(index="channel", columns="method", values="credit").reset_index()
-    st.dataframe(wide, hide_index=True, width="stretch")
+    unit = "conversions" if measure == "conversions" else f"revenue ({common.base_config().output.currency})"
+    st.caption(f"Credit per channel in {region}, in {unit}.")
+    st.dataframe(
+        wide,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%,.1f") for c in wide.columns if c != "channel"},
+    )
 
 
 if __name__ == "__main__":

@@ -40,13 +40,14 @@ def split_chart(frame: pd.DataFrame, by: str, currency: str) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X(f"{by}:N", title=None),
-            xOffset="spend:N",
-            y=alt.Y("amount:Q", title=f"spend over the period ({currency})"),
+            # horizontal bars: the labels ("North America", "acquisition") read level and are never clipped
+            y=alt.Y(f"{by}:N", title=None, axis=alt.Axis(labelLimit=200)),
+            yOffset="spend:N",
+            x=alt.X("amount:Q", title=f"spend over the period ({currency})", axis=alt.Axis(format="~s")),
             color=alt.Color("spend:N", scale=alt.Scale(range=["#9aa5b1", "#1f77b4"])),
             tooltip=[by, "spend", alt.Tooltip("amount:Q", format=",.0f")],
         )
-        .properties(height=280)
+        .properties(height=60 * frame.shape[0] + 40)
     )
 
 

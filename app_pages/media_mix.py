@@ -20,7 +20,10 @@ CURVE_POINTS = 41
 
 def roi_chart(roi: pd.DataFrame, hurdle: float) -> alt.LayerChart:
     frame = roi.assign(cell=roi["region"] + " · " + roi["channel"])
-    base = alt.Chart(frame).encode(y=alt.Y("cell:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)))
+    # regions in turn, each from its highest ROI down; every cell labelled (Vega drops labels it thinks overlap)
+    order = frame.sort_values(["region", "roi"], ascending=[True, False])["cell"].tolist()
+    axis = alt.Axis(labelLimit=260, labelOverlap=False)
+    base = alt.Chart(frame).encode(y=alt.Y("cell:N", sort=order, title=None, axis=axis))
     interval = base.mark_rule().encode(x=alt.X("roi_low:Q", title="ROI (revenue per EUR, 90% HDI)"), x2="roi_high:Q")
     points = base.mark_point(filled=True).encode(
         x="roi:Q",
@@ -29,7 +32,7 @@ def roi_chart(roi: pd.DataFrame, hurdle: float) -> alt.LayerChart:
         tooltip=["region", "channel", "objective", "roi", "roi_low", "roi_high", "p_roi_below_hurdle"],
     )
     line = alt.Chart(pd.DataFrame({"hurdle": [hurdle]})).mark_rule(color="red", strokeDash=[4, 4]).encode(x="hurdle:Q")
-    return (interval + points + line).properties(height=alt.Step(18))
+    return (interval + points + line).properties(height=alt.Step(20))
 
 
 def curve_frame(curves, current: np.ndarray) -> pd.DataFrame:

@@ -160,9 +160,9 @@ def policy_inputs(policy: Any, regions: list[str], engine_key: str, currency: st
         key="plan_mode",
         help="spend_all spends the whole budget; hurdle spends only where marginal ROI ≥ hurdle",
     )
-    c1, c2 = st.columns(2)
-    c1.checkbox("Cap each cell's change", key="plan_limit_change")
-    c2.number_input(
+    # full width: in a half column the sidebar cut the label short
+    st.checkbox("Cap each cell's change", key="plan_limit_change")
+    st.number_input(
         "Maximum change per cell (± %)",
         0.0,
         1000.0,

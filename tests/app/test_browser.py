@@ -119,6 +119,19 @@ def _settled(page, timeout_s: float = 60.0) -> None:
     raise AssertionError(f"the app was still running after {timeout_s:.0f} s")
 
 
+def _charts_drawn(page, timeout_s: float = 30.0) -> None:
+    """Wait until every Vega-Lite chart on the page has drawn (its canvas or SVG is there): the chart code loads
+    on first use, after Streamlit's run has finished, so a screenshot taken at once shows an empty box."""
+    deadline = time.monotonic() + timeout_s
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    while time.monotonic() < deadline:
+        n = charts.count()
+        if all(charts.nth(i).locator("canvas, svg").count() > 0 for i in range(n)):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"a chart was still not drawn after {timeout_s:.0f} s")
+
+
 def _metric(page, label: str) -> str:
     block = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return block.locator('[data-testid="stMetricValue"]').inner_text()
@@ -179,6 +192,7 @@ def test_the_app_in_chromium(server, artifacts: Path) -> None:
             page.get_by_role("link", name=title).first.click()
             page.get_by_text(marker, exact=False).first.wait_for(timeout=120_000)
             _settled(page, 120)
+            _charts_drawn(page)
             page.screenshot(path=str(artifacts / f"{title.lower().replace(' ', '_')}.png"), full_page=True)
 
         # Budget planner: a control change re-optimises; measured from the change to the new figure on screen
@@ -211,6 +225,7 @@ def test_the_app_in_chromium(server, artifacts: Path) -> None:
         page.get_by_text("Show the marginal-dollar ladder", exact=False).first.click()
         page.get_by_text("what goes first", exact=False).first.wait_for(timeout=60_000)
         _settled(page, 60)
+        _charts_drawn(page)
         page.screenshot(path=str(artifacts / "budget_planner_cvar.png"), full_page=True)
 
         # the Excel workbook of the current scenario, downloaded
