@@ -83,16 +83,30 @@ def build_report(eng: common.Engine, out: common.PlanOutputs, run_id: str) -> Re
 
 
 def download_panel(eng: common.Engine, plan: Any) -> None:
-    """Allocation CSV (rounded when clicked); the report when the user asks for it (it takes several seconds)."""
+    """Allocation CSV and the report, each built when the user asks for it (rounding takes about a second, the
+    report several), then offered as a plain file.
+
+    Not a deferred download (a callable run on click): a rerun while the browser fetched it dropped the callable
+    ("Deferred file ... not found"), caught by the browser test's download after a budget change.
+    """
     stamp = f"{datetime.now(UTC):%Y%m%d}"
     unit = eng.config.output.unit
-    st.download_button(
-        "Allocation (CSV)",
-        lambda: allocation_csv(common.outputs(eng, plan).table, unit),
-        file_name=f"allocation-{stamp}.csv",
-        mime="text/csv",
-        key="dl_csv",
-    )
+    key = (eng.key, plan.policy.fingerprint())
+    csv = st.session_state.get("allocation_csv")
+    if csv is None or csv[0] != key:
+        csv = None
+        if st.button("Prepare the allocation CSV (rounded to whole units)", key="build_csv"):
+            with st.spinner("Rounding the plan…"):
+                csv = (key, allocation_csv(common.plan_outputs(eng, plan).table, unit))
+            st.session_state["allocation_csv"] = csv
+    if csv is not None:
+        st.download_button(
+            "Allocation (CSV)",
+            csv[1],
+            file_name=f"allocation-{stamp}-{key[1][:8]}.csv",  # the plan's policy fingerprint: one name per plan
+            mime="text/csv",
+            key="dl_csv",
+        )
     key = (eng.key, plan.policy.fingerprint())
     report = st.session_state.get("report")
     if report is None or report.key != key:

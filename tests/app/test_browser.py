@@ -132,6 +132,24 @@ def _charts_drawn(page, timeout_s: float = 30.0) -> None:
     raise AssertionError(f"a chart was still not drawn after {timeout_s:.0f} s")
 
 
+def _allocation_csv(page, path: Path):
+    """Download the planner's allocation CSV (the table on screen, rounded as the planner writes it)."""
+    import pandas as pd
+
+    prepare = page.get_by_role("button", name="Prepare the allocation CSV", exact=False)
+    prepare.wait_for(timeout=60_000)
+    _settled(page, 60)  # the button of the plan now on screen, not one left from the run before
+    prepare.click()
+    page.get_by_role("button", name="Allocation (CSV)").wait_for(timeout=60_000)
+    _settled(page, 60)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Allocation (CSV)").click()
+    download.value.save_as(path)
+    table = pd.read_csv(path)
+    table.attrs["file_name"] = download.value.suggested_filename
+    return table
+
+
 def _metric(page, label: str) -> str:
     block = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return block.locator('[data-testid="stMetricValue"]').inner_text()
@@ -198,12 +216,21 @@ def test_the_app_in_chromium(server, artifacts: Path) -> None:
         # Budget planner: a control change re-optimises; measured from the change to the new figure on screen
         page.get_by_role("link", name="Budget planner").first.click()
         _settled(page, 60)
+        allocation_before = _allocation_csv(page, artifacts / "allocation_before.csv")
         before = _metric(page, "Expected revenue")
         budget = page.get_by_label("Total budget for the period (EUR)")
         budget.fill("15000000")
         budget.press("Enter")
         _changed(page, "Expected revenue", before, timings, "reoptimise_mean_first_s")
         timings["reoptimise_mean_first_solve_s"] = _solve_seconds(page)
+        # the allocation table itself (a canvas grid on screen) through its download: it now spends 15,000,000
+        _settled(page, 60)
+        allocation_after = _allocation_csv(page, artifacts / "allocation_after.csv")
+        assert allocation_after["spend_period"].sum() == pytest.approx(15_000_000, abs=1)
+        assert allocation_before["spend_period"].sum() != pytest.approx(15_000_000, abs=1)
+        assert allocation_after.attrs["file_name"] != allocation_before.attrs["file_name"]  # named by plan
+        changed = (allocation_after["spend_period"] != allocation_before["spend_period"]).sum()
+        assert changed > len(allocation_after) // 2, changed
         before = _metric(page, "Expected revenue")
         budget.fill("17000000")
         budget.press("Enter")
