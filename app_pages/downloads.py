@@ -107,7 +107,6 @@ def download_panel(eng: common.Engine, plan: Any) -> None:
             mime="text/csv",
             key="dl_csv",
         )
-    key = (eng.key, plan.policy.fingerprint())
     report = st.session_state.get("report")
     if report is None or report.key != key:
         if st.button("Build the report (HTML and Excel)", key="build_report"):
