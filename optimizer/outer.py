@@ -219,6 +219,8 @@ class OuterProgram:
         self.draw_cols: dict[int, int] = {}  # draw → column of z_d (its s_dg follow)
         blocks = min(_BLOCKS, n)
         self.blocks = [c for c in np.array_split(np.arange(n), blocks) if c.size]
+        # where a curve is vertical at zero spend, tangents are taken at this spend instead, smaller each time
+        self._near_zero = 0.05 * np.where(current > 0, current, self.scale / n)
         self._seed_cuts(current)
 
     # ---------------------------------------------------------------- building blocks
@@ -242,9 +244,11 @@ class OuterProgram:
 
     def _add_cuts(self, target: np.ndarray, cells: np.ndarray, points: np.ndarray, vals, slopes) -> None:
         """``t <= val + slope * (x - point)`` as rows ``t - slope * x <= val - slope * point`` (scaled units)."""
+        intercept = (vals - slopes * points) / self.scale
+        finite = np.isfinite(intercept) & np.isfinite(slopes)  # one bad row would make HiGHS reject the batch
+        target, cells, intercept, slopes = target[finite], cells[finite], intercept[finite], slopes[finite]
         if cells.size == 0:
             return
-        intercept = (vals - slopes * points) / self.scale
         h = self.h
         count = cells.size
         idx = np.column_stack([target, cells]).astype(np.int32).ravel()
@@ -253,6 +257,24 @@ class OuterProgram:
             count, np.full(count, -_INF), intercept, 2 * count, np.arange(0, 2 * count, 2, dtype=np.int32), idx, val
         )
         self.n_rows += count
+
+    def _tangents(self, evaluate, spend: np.ndarray, vals: np.ndarray, slopes: np.ndarray) -> tuple:
+        """Points, values and slopes of the tangents to add at ``spend`` (``vals``/``slopes`` from ``evaluate`` there).
+
+        A concave curve can be vertical at zero spend (a Hill curve with shape below 1): its tangent there is no row
+        at all. Such a cell's tangent is taken at a small positive spend instead, eight times smaller each time it is
+        needed; a tangent anywhere on a concave curve bounds it from above, so the bound stays valid, and the LP's
+        overestimate at zero shrinks round by round until the plan either moves off zero or is certified there.
+        """
+        bad = ~np.isfinite(slopes).reshape(-1, self.n).all(axis=0)
+        if not bad.any():
+            return spend, vals, slopes
+        idx = np.flatnonzero(bad)
+        self._near_zero[idx] /= 8.0
+        point = spend.copy()
+        point[idx] = np.maximum(spend[idx], self._near_zero[idx])
+        vals, slopes = evaluate(point)
+        return point, vals, slopes
 
     def _mean_part(self, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Values and slopes (cells,) of the mean term: the sample-average curve (its envelope where S-shaped), or
@@ -290,9 +312,14 @@ class OuterProgram:
         index, value, upper = [], [], []
         for g in blocks:
             cells = self.blocks[g]
+            bound = float((vals[cells] - slopes[cells] * point[cells]).sum()) / self.scale
+            if not (np.isfinite(bound) and np.isfinite(slopes[cells]).all()):
+                continue  # one bad row would make HiGHS reject the batch; _tangents keeps slopes finite
             index.append(np.concatenate([[z + 1 + g], cells]))
             value.append(np.concatenate([[1.0], -slopes[cells]]))
-            upper.append(float((vals[cells] - slopes[cells] * point[cells]).sum()) / self.scale)
+            upper.append(bound)
+        if not index:
+            return
         starts = np.cumsum([0] + [len(i) for i in index[:-1]]).astype(np.int32)
         count = len(index)
         self.h.addRows(
@@ -356,7 +383,7 @@ class OuterProgram:
         vals, slopes = self.draw_eval(spend)
         order = np.argsort(vals.sum(axis=1), kind="stable")
         missing = [d for d in order if int(d) not in self.draw_cols][: need - len(self.draw_cols)]
-        self._model_draws(np.asarray(missing, dtype=int), spend, vals, slopes)
+        self._model_draws(np.asarray(missing, dtype=int), *self._tangents(self.draw_eval, spend, vals, slopes))
 
     def _tail_count(self) -> int:
         n_draws = self.curves.n_draws
@@ -479,17 +506,20 @@ class OuterProgram:
         eps = 1e-12 * s
         if self.cvar:
             d_vals, d_slopes = self.draw_eval(spend)
-            vals, slopes = d_vals.mean(axis=0), d_slopes.mean(axis=0)
+            vals = d_vals.mean(axis=0)
+            tangent = self._tangents(self.draw_eval, spend, d_vals, d_slopes)
+            point, t_vals, t_slopes = tangent[0], tangent[1].mean(axis=0), tangent[2].mean(axis=0)
         else:
             vals, slopes = self._mean_part(spend)
-        cells = np.flatnonzero(cols[n : 2 * n] * s - vals > eps)
-        self._add_cuts(n + cells, cells, spend[cells], vals[cells], slopes[cells])
+            point, t_vals, t_slopes = self._tangents(self._mean_part, spend, vals, slopes)
+        cells = np.flatnonzero(cols[n : 2 * n] * s - vals > eps)  # overestimated at the LP's plan
+        self._add_cuts(n + cells, cells, point[cells], t_vals[cells], t_slopes[cells])
         added = cells.size > 0
         if self.cvar:
-            added |= self._refine_draws(spend, cols, d_vals, d_slopes, eps)
+            added |= self._refine_draws(cols, d_vals, tangent, eps)
         return added
 
-    def _refine_draws(self, spend, cols, vals, slopes, eps) -> bool:
+    def _refine_draws(self, cols, vals, tangent, eps) -> bool:
         """Tangents where a draw that counts is overestimated; draws newly in the tail join the model.
 
         A draw counts when it is in the true tail at the plan or in the LP's (``z_d > 0``). An overestimate of
@@ -497,13 +527,14 @@ class OuterProgram:
         too small to matter at the target gap are left alone: fewer rows, the same certificate.
         """
         n, added = self.n, False
+        point, t_vals, t_slopes = tangent
         totals = vals.sum(axis=1)
         k = int(np.ceil(self.alpha * self.curves.n_draws))
         tail = set(np.argsort(totals, kind="stable")[: k + 1].tolist())
         near = np.argsort(totals, kind="stable")[: self._tail_count()]
         new = np.array([d for d in near if int(d) not in self.draw_cols], dtype=int)
         if new.size:
-            self._model_draws(new, spend, vals, slopes)
+            self._model_draws(new, point, t_vals, t_slopes)
             added = True
         target = self._target_gap * max(abs(self._last_value), eps)
         small = max(eps, 0.05 * target * self.alpha * self.curves.n_draws / max(self.lam, 1e-12) / (n * (k + 1)))
@@ -513,7 +544,7 @@ class OuterProgram:
             block_vals = np.array([vals[d, cells].sum() for cells in self.blocks])
             over = np.flatnonzero(cols[z + 1 : z + 1 + len(self.blocks)] * self.scale - block_vals > small)
             if over.size:
-                self._add_block_cuts(z, over, spend, vals[d], slopes[d])
+                self._add_block_cuts(z, over, point, t_vals[d], t_slopes[d])
                 added = True
         return added
 
