@@ -7,6 +7,7 @@ Run (nice it: other people time things on shared machines)::
                                                       # pymc-marketing beside us on the sample world
     nice -n 15 python benchmarks/mmm.py --quick       # 2 chains x 300 draws, for a smoke check
     nice -n 15 python benchmarks/mmm.py --worlds 7 --variants preview,base,lift,lift+attribution --peers none
+    nice -n 15 python benchmarks/mmm.py --variants base,base+shapes --peers none   # what the curve shapes cost
 
 Per world and variant it prints and writes (``benchmarks/results/mmm.json``):
 
@@ -18,6 +19,10 @@ Per world and variant it prints and writes (``benchmarks/results/mmm.json``):
   the marginal-ROI error;
 - pymc-marketing's geo MMM on the sample world (``--peers``, when installed): min ESS/s side by side, as a ratio;
 - optionally the public reference datasets in ``../shared/reference-data`` (``--reference``).
+
+A variant with ``+shapes`` (``base+shapes``, ``lift+shapes``) is a diagnostic, not a configuration to use: it gives
+the model the world's true Hill shape of every channel as a tight prior (median the truth, log sd 0.05), which the
+exact oracle also knows and the panel does not tell. The gap that remains is what the other unknowns cost.
 """
 
 from __future__ import annotations
@@ -72,6 +77,15 @@ def attribution_priors(world) -> pd.DataFrame | None:
         return None
     spec = mmm.MMMSpec()
     return mmm.relative_roi_priors(roi, median=spec.roi_prior_median, log_sd=spec.roi_prior_log_sd)
+
+
+def known_shapes_spec(world, log_sd: float = 0.05) -> mmm.MMMSpec:
+    """The default spec with each channel's Hill shape prior centred on the world's true shape (the geometric mean
+    over its regions, which differ by ~5%), log sd ``log_sd``: the diagnostic ``+shapes`` variants."""
+    cells = world.truth.cells
+    shapes = np.exp(np.log(cells["hill_shape"].astype(float)).groupby(cells["channel"]).mean())
+    saturation = mmm.HillSaturation(shape_log_sd=log_sd, shape_prior_median=shapes.to_dict())
+    return mmm.MMMSpec(saturation=saturation)
 
 
 def recovery(fitted: mmm.FittedMMM, truth: pd.DataFrame) -> dict[str, float]:
@@ -242,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="sampler seed")
     parser.add_argument("--worlds", default="7,1,2,3", help="simulator seeds (7 is the bundled sample world)")
     parser.add_argument(
-        "--variants", default="base,lift", help="of preview, base, lift, lift+attribution; run on every world"
+        "--variants",
+        default="base,lift",
+        help="of preview, base, lift, lift+attribution, base+shapes, lift+shapes; run on every world",
     )
     parser.add_argument("--peers", default="nutpie", help="pymc-marketing samplers (nutpie, pymc), or 'none'")
     parser.add_argument("--reference", default="none", help="reference datasets: pymc_example, meridian, or 'none'")
@@ -262,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             kw = {"lift_tests": "lift" in variant}
             if variant == "preview":
                 kw["sampler"] = mmm.Sampler.preview()
+            if "shapes" in variant:
+                kw["spec"] = known_shapes_spec(world)
             if "attribution" in variant:
                 priors = attribution_priors(world)
                 if priors is None:
