@@ -23,11 +23,14 @@ Per world and variant it prints and writes (``benchmarks/results/mmm.json``):
 A variant with ``+shapes`` (``base+shapes``, ``lift+shapes``) is a diagnostic, not a configuration to use: it gives
 the model the world's true Hill shape of every channel as a tight prior (median the truth, log sd 0.05), which the
 exact oracle also knows and the panel does not tell. The gap that remains is what the other unknowns cost.
+``+lineartrend`` fits ``MMMSpec(trend_form="linear")``: the trend grows by a constant amount a week, as the
+simulator's does, instead of a constant rate.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -258,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants",
         default="base,lift",
-        help="of preview, base, lift, lift+attribution, base+shapes, lift+shapes; run on every world",
+        help="of preview, base, lift, lift+attribution, base+shapes, lift+shapes, base+lineartrend, "
+        "lift+lineartrend; run on every world",
     )
     parser.add_argument("--peers", default="nutpie", help="pymc-marketing samplers (nutpie, pymc), or 'none'")
     parser.add_argument("--reference", default="none", help="reference datasets: pymc_example, meridian, or 'none'")
@@ -280,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
                 kw["sampler"] = mmm.Sampler.preview()
             if "shapes" in variant:
                 kw["spec"] = known_shapes_spec(world)
+            if "lineartrend" in variant:
+                kw["spec"] = dataclasses.replace(kw.get("spec", mmm.MMMSpec()), trend_form="linear")
             if "attribution" in variant:
                 priors = attribution_priors(world)
                 if priors is None:

@@ -27,7 +27,7 @@ from contracts import ContractError, Problem, hdi, interval_label
 from contracts.errors import MAX_ROWS_SHOWN
 from mmm.adstock import lagged
 from mmm.data import ModelData
-from mmm.spec import WEEKS_PER_YEAR
+from mmm.spec import WEEKS_PER_YEAR, trend_term
 
 if TYPE_CHECKING:
     from mmm.results import FittedMMM
@@ -286,7 +286,8 @@ def _baseline_draws(fitted: FittedMMM, controls: np.ndarray, t: np.ndarray, draw
     terms = []
     if spec.trend:
         from_middle = t - (data.n_weeks - 1) / 2.0
-        terms.append(fitted.draws("trend")[draws][:, None, :] * from_middle[None, :, None] / 52.0)
+        growth = fitted.draws("trend")[draws][:, None, :] * from_middle[None, :, None] / 52.0
+        terms.append(trend_term(spec, growth, np))
     if spec.fourier_order:
         angle = 2 * np.pi * np.arange(1, spec.fourier_order + 1)[None, :] * t[:, None] / WEEKS_PER_YEAR
         fourier = np.concatenate([np.sin(angle), np.cos(angle)], axis=1)

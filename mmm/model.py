@@ -23,7 +23,7 @@ import pytensor.tensor as pt
 
 from mmm.adstock import convolve, lagged
 from mmm.data import ModelData
-from mmm.spec import MMMSpec
+from mmm.spec import MMMSpec, trend_term
 
 
 def assemble_model(data: ModelData, spec: MMMSpec, roi_log_median: np.ndarray, roi_log_sd: np.ndarray) -> pm.Model:
@@ -155,7 +155,7 @@ def _baseline_terms(data: ModelData, spec: MMMSpec) -> list:
     terms = []
     if spec.trend:
         trend = standard_normal("trend", 0.2, dims="region")
-        terms.append(trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0)
+        terms.append(trend_term(spec, trend[None, :] * _weeks_from_middle(data)[:, None] / 52.0, pt))
     if spec.fourier_order:
         season = standard_normal("season", 0.1, dims=("fourier", "region"))
         terms.append(pt.dot(data.fourier(spec.fourier_order), season))

@@ -14,6 +14,8 @@ from mmm.saturation import HillSaturation, Saturation, saturation_from_dict
 WEEKS_PER_YEAR = 52.1775
 #: How baseline terms may combine (see :class:`MMMSpec`).
 BASELINES = ("log", "multiplicative")
+#: How the trend may grow (see :class:`MMMSpec`).
+TREND_FORMS = ("exponential", "linear")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class MMMSpec:
         How the baseline terms combine. ``"log"`` (default): ``level · exp(trend·t + season + controls·gamma)``,
         each term additive on the log scale (near-Gaussian posterior, few divergences). ``"multiplicative"``:
         ``level (1 + trend·t)(1 + season)(1 + controls·gamma)``, kept for comparison.
+    trend_form : {None, "exponential", "linear"}
+        How the trend grows: ``"exponential"`` multiplies the baseline by ``exp(trend·t)``, ``"linear"`` by
+        ``1 + trend·t`` (floored at 0.05, reached only by a steep decline extrapolated far), a constant amount per
+        week. ``None`` (default): the baseline form's own, exponential in ``"log"`` and linear in ``"multiplicative"``.
+        The two agree to first order inside the data window; they part when the trend is extrapolated (a forecast
+        quarter after a two-year window: by about ``(trend·t)² / 2``, 0.2-0.7% of revenue at 6-12% a year).
     level_offset_sd : float
         Normal sd of the log offset of each region's level from "mean revenue minus mean media effect" over the
         fitted weeks, in either baseline form (see :mod:`mmm.model`).
@@ -72,6 +80,7 @@ class MMMSpec:
     noise_sigma: float = 0.05
     baseline: str = "log"
     level_offset_sd: float = 0.1
+    trend_form: str | None = None
 
     def __post_init__(self) -> None:
         self._validate_components()
@@ -84,6 +93,8 @@ class MMMSpec:
         self._validate_count("holdout_weeks", self.holdout_weeks)
         if self.baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {list(BASELINES)}; got {self.baseline!r}")
+        if self.trend_form is not None and self.trend_form not in TREND_FORMS:
+            raise ValueError(f"trend_form must be None or one of {list(TREND_FORMS)}; got {self.trend_form!r}")
         if not isinstance(self.trend, bool):
             raise ValueError(f"trend must be True or False; got {self.trend!r}")
 
@@ -121,7 +132,16 @@ class MMMSpec:
             "noise_sigma": self.noise_sigma,
             "baseline": self.baseline,
             "level_offset_sd": self.level_offset_sd,
+            # written only when set, so a spec saved before the option existed reads back and hashes the same
+            **({"trend_form": self.trend_form} if self.trend_form is not None else {}),
         }
+
+    @property
+    def trend_growth(self) -> str:
+        """The trend's form in effect: ``trend_form``, or the baseline form's own when it is None."""
+        if self.trend_form is not None:
+            return self.trend_form
+        return "exponential" if self.baseline == "log" else "linear"
 
     def to_json(self) -> str:
         """The spec as JSON text."""
@@ -139,3 +159,19 @@ class MMMSpec:
     def from_json(cls, text: str) -> MMMSpec:
         """Rebuild a spec from :meth:`to_json` output."""
         return cls.from_dict(json.loads(text))
+
+
+#: Floor of a linear trend's factor ``1 + trend·t``.
+LINEAR_TREND_FLOOR = 0.05
+
+
+def trend_term(spec: MMMSpec, growth: Any, xp: Any) -> Any:
+    """The trend's term in the baseline form's combination, from ``growth = trend · years from the middle``.
+
+    The baseline combines terms by adding them to log revenue (``"log"``) or as factors ``1 + term``
+    (``"multiplicative"``); the trend's factor is ``exp(growth)`` or ``max(1 + growth, 0.05)`` by
+    ``spec.trend_growth``. ``xp`` is ``numpy`` or ``pytensor.tensor``: the fit and the forecast share this."""
+    if spec.trend_growth == "linear":
+        factor_minus_one = xp.maximum(1.0 + growth, LINEAR_TREND_FLOOR) - 1.0
+        return xp.log1p(factor_minus_one) if spec.baseline == "log" else factor_minus_one
+    return growth if spec.baseline == "log" else xp.expm1(growth)

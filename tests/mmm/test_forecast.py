@@ -64,11 +64,18 @@ def test_in_sample_reproduces_predicted_draws(fitted):
 
 
 @pytest.mark.slow  # compiling the PyMC graph for prior draws takes ~20 s
-def test_in_sample_other_components_from_prior_draws(world):
-    """Product-form baseline, delayed adstock and logistic saturation: the engine against the PyMC graph itself."""
-    spec = mmm.MMMSpec(
-        baseline="multiplicative", adstock=mmm.DelayedAdstock(l_max=4), saturation=mmm.LogisticSaturation()
-    )
+@pytest.mark.parametrize(
+    "spec",
+    [
+        mmm.MMMSpec(
+            baseline="multiplicative", adstock=mmm.DelayedAdstock(l_max=4), saturation=mmm.LogisticSaturation()
+        ),
+        mmm.MMMSpec(trend_form="linear"),
+    ],
+    ids=["product-delayed-logistic", "linear-trend"],
+)
+def test_in_sample_other_components_from_prior_draws(world, spec):
+    """Other baseline forms, trends, adstock and saturation: the engine against the PyMC graph itself."""
     prior = mmm.prior_predictive(world.data, spec, draws=12, seed=3).prior
     data = prepare_data(world.data)
     fit = mmm.FittedMMM(data=data, spec=spec, idata=az.InferenceData(posterior=prior), roi_prior=pd.DataFrame())

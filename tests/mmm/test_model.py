@@ -62,13 +62,22 @@ def test_log_baseline_level_is_what_media_leave_of_mean_revenue(data, holdout):
     np.testing.assert_allclose(out["baseline"][:n_train].mean(axis=0), unexplained * np.exp(out["level_offset"]))
 
 
-@pytest.mark.parametrize("form", ["log", "multiplicative"])
-def test_baseline_shape_combines_trend_and_season_as_the_form_says(world, form):
+@pytest.mark.parametrize(
+    "form, trend_form, growth",
+    [
+        ("log", None, "exponential"),
+        ("log", "linear", "linear"),
+        ("multiplicative", None, "linear"),
+        ("multiplicative", "exponential", "exponential"),
+    ],
+)
+def test_baseline_shape_combines_trend_and_season_as_the_form_says(world, form, trend_form, growth):
     from mmm.data import prepare_data
 
     # no controls: trend and season only
     data = prepare_data(Dataset(spend=world.spend, kpi=world.kpi, channels=world.channels))
-    spec = MMMSpec(fourier_order=1, baseline=form)
+    spec = MMMSpec(fourier_order=1, baseline=form, trend_form=trend_form)
+    assert spec.trend_growth == growth
     n = len(data.cells)
     model = build_model(data, spec, np.full(n, np.log(1.5)), np.full(n, 0.8))
     point = {k: v + 0.2 for k, v in model.initial_point().items()}
@@ -79,10 +88,9 @@ def test_baseline_shape_combines_trend_and_season_as_the_form_says(world, form):
     for r in range(len(data.regions)):
         trend_term = (t - (data.n_weeks - 1) / 2) / 52 * trend[r]
         season_term = season[0, r] * np.sin(angle) + season[1, r] * np.cos(angle)
-        if form == "log":
-            shape = np.exp(trend_term + season_term)
-        else:
-            shape = (1 + trend_term) * (1 + season_term)
+        trend_factor = np.exp(trend_term) if growth == "exponential" else 1 + trend_term
+        season_factor = np.exp(season_term) if form == "log" else 1 + season_term
+        shape = trend_factor * season_factor
         np.testing.assert_allclose(baseline[:, r], level[r] * shape, rtol=1e-10)
 
 

@@ -19,6 +19,29 @@ def test_spec_json_round_trip():
     assert MMMSpec.from_json(spec.to_json()) == spec
 
 
+def test_trend_form_round_trips_and_is_left_out_when_unset():
+    spec = MMMSpec(trend_form="linear")
+    assert MMMSpec.from_json(spec.to_json()) == spec
+    assert spec.trend_growth == "linear"
+    # a spec saved before the option existed has no key: it reads back as the default and writes the same JSON
+    unset = MMMSpec().to_dict()
+    assert "trend_form" not in unset
+    assert MMMSpec.from_dict(unset) == MMMSpec() and MMMSpec().trend_growth == "exponential"
+
+
+def test_trend_term_against_hand_values():
+    from mmm.spec import trend_term
+
+    growth = np.array([-0.2, 0.0, 0.1, -1.5])
+    log_linear = trend_term(MMMSpec(trend_form="linear"), growth, np)
+    np.testing.assert_allclose(np.exp(log_linear), [0.8, 1.0, 1.1, 0.05])  # floored at 0.05
+    np.testing.assert_allclose(trend_term(MMMSpec(), growth, np), growth)
+    product = MMMSpec(baseline="multiplicative")
+    np.testing.assert_allclose(1 + trend_term(product, growth, np), [0.8, 1.0, 1.1, 0.05])
+    product_exp = MMMSpec(baseline="multiplicative", trend_form="exponential")
+    np.testing.assert_allclose(1 + trend_term(product_exp, growth, np), np.exp(growth))
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -31,6 +54,7 @@ def test_spec_json_round_trip():
         ({"trend": "yes"}, "trend must be True or False"),
         ({"baseline": "additive"}, r"baseline must be one of \['log', 'multiplicative'\]; got 'additive'"),
         ({"level_offset_sd": 0}, "level_offset_sd must be a finite number > 0; got 0"),
+        ({"trend_form": "cubic"}, r"trend_form must be None or one of \['exponential', 'linear'\]; got 'cubic'"),
     ],
 )
 def test_spec_errors_name_parameter_and_value(kwargs, message):
