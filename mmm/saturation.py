@@ -103,6 +103,14 @@ class HillSaturation(Saturation):
                 raise ValueError(f"{name} must be a number > 0; got {value!r}")
         object.__setattr__(self, "shape_prior_median", _channel_values("shape_prior_median", self.shape_prior_median))
 
+    def to_dict(self) -> dict[str, Any]:
+        """As :meth:`Saturation.to_dict`; ``shape_prior_median`` only when set, so a spec saved before the option
+        existed reads back and hashes the same."""
+        out = super().to_dict()
+        if not self.shape_prior_median:
+            del out["shape_prior_median"]
+        return out
+
     def apply(self, x: Any, params: dict[str, Any], xp: Any) -> Any:
         powered = (xp.maximum(x, _EPS) / params["half_saturation"]) ** params["shape"]
         return powered / (1.0 + powered)

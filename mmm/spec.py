@@ -172,6 +172,6 @@ def trend_term(spec: MMMSpec, growth: Any, xp: Any) -> Any:
     (``"multiplicative"``); the trend's factor is ``exp(growth)`` or ``max(1 + growth, 0.05)`` by
     ``spec.trend_growth``. ``xp`` is ``numpy`` or ``pytensor.tensor``: the fit and the forecast share this."""
     if spec.trend_growth == "linear":
-        factor_minus_one = xp.maximum(1.0 + growth, LINEAR_TREND_FLOOR) - 1.0
-        return xp.log1p(factor_minus_one) if spec.baseline == "log" else factor_minus_one
+        factor = xp.maximum(1.0 + growth, LINEAR_TREND_FLOOR)
+        return xp.log(factor) if spec.baseline == "log" else factor - 1.0
     return growth if spec.baseline == "log" else xp.expm1(growth)
