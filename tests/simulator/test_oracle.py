@@ -154,7 +154,8 @@ def test_sample_world_information_falls_when_the_baseline_is_estimated(sample):
 
 
 def _grid_posterior(true_roi, estimate, cov, prior_mean, prior_cov, half_width=7.0, n=801):
-    """Posterior mean of ROI and 5%/95% quantiles of log ROI on a regular grid of log ROI (1 or 2 cells)."""
+    """Posterior mean of ROI and 5%/50%/95% quantiles of log ROI (first cell) on a regular grid of log ROI (1 or 2
+    cells)."""
     d = len(true_roi)
     sd = np.sqrt(np.diag(prior_cov))
     axes = [np.linspace(prior_mean[i] - half_width * sd[i], prior_mean[i] + half_width * sd[i], n) for i in range(d)]
@@ -166,8 +167,7 @@ def _grid_posterior(true_roi, estimate, cov, prior_mean, prior_cov, half_width=7
     mean = w @ np.exp(mesh)
     marginal = w.reshape([n] * d).sum(axis=tuple(range(1, d))) if d > 1 else w
     cdf = np.cumsum(marginal)
-    q05, q95 = axes[0][np.searchsorted(cdf, 0.05)], axes[0][np.searchsorted(cdf, 0.95)]
-    return mean, (q05, q95)
+    return mean, tuple(axes[0][np.searchsorted(cdf, q)] for q in (0.05, 0.5, 0.95))
 
 
 def test_exact_posterior_of_one_cell_matches_quadrature():
@@ -175,9 +175,11 @@ def test_exact_posterior_of_one_cell_matches_quadrature():
     true_roi, estimate, cov = np.array([2.0]), np.array([1.6]), np.array([[0.35**2]])
     prior_mean, prior_cov = np.array([np.log(1.5)]), np.array([[0.8**2]])
     post = info.exact_posterior(true_roi, estimate, cov, prior_mean, prior_cov, seed=3)
-    mean, (q05, q95) = _grid_posterior(true_roi, estimate, cov, prior_mean, prior_cov)
+    mean, (q05, q50, q95) = _grid_posterior(true_roi, estimate, cov, prior_mean, prior_cov)
     assert post.roi[0] == pytest.approx(mean[0], abs=4 * post.roi_mcse[0] + 1e-3)
     assert np.log(post.roi_low[0]) == pytest.approx(q05, abs=0.03)
+    assert np.log(post.roi_median[0]) == pytest.approx(q50, abs=0.02)
+    assert post.roi_median[0] < post.roi[0]  # skewed to the right: the median sits below the mean
     assert np.log(post.roi_high[0]) == pytest.approx(q95, abs=0.03)
     # The log-scale approximation that this replaces is off by more than the Monte Carlo error here.
     approx_mean, approx_cov = info.joint_posterior(np.log(true_roi * estimate), cov, prior_mean, prior_cov)
@@ -203,18 +205,17 @@ def test_realised_error_summarises_the_exact_posterior_on_the_world_draw():
     summary, cells = info.realised_error(info.Information(base.cells, base.cov, estimate), tau=None)
     truth = base.cells["roi"].to_numpy()
     # Unpooled, independent cells: each is its own one-cell problem, solved here on a grid.
-    expected = np.array(
-        [
-            _grid_posterior(
-                truth[[i]], estimate[[i]], base.cov[[i]][:, [i]], np.array([np.log(1.5)]), np.eye(1) * 0.64
-            )[0][0]
-            for i in range(5)
-        ]
-    )
-    np.testing.assert_allclose(cells["roi"], expected, rtol=0.02)
+    grids = [
+        _grid_posterior(truth[[i]], estimate[[i]], base.cov[[i]][:, [i]], np.array([np.log(1.5)]), np.eye(1) * 0.64)
+        for i in range(5)
+    ]
+    np.testing.assert_allclose(cells["roi"], [g[0][0] for g in grids], rtol=0.02)
+    np.testing.assert_allclose(np.log(cells["roi_median"]), [g[1][1] for g in grids], atol=0.02)
     np.testing.assert_array_equal(cells["roi_true"], truth)
     assert cells.attrs["interval"] == "90% equal-tailed"
     assert summary["median_abs_pct_error"] == pytest.approx(100 * np.median(np.abs(cells["roi"] / truth - 1)))
+    by_median = 100 * np.median(np.abs(cells["roi_median"] / truth - 1))
+    assert summary["median_abs_pct_error_of_median"] == pytest.approx(by_median)
     inside = (truth >= cells["roi_low"]) & (truth <= cells["roi_high"])
     assert summary["interval90_coverage"] == pytest.approx(inside.mean())
     # The oracle's cells score like any estimate (simulator.roi_recovery), with the same figures.
