@@ -262,6 +262,12 @@ def _print(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 chains x 300 draws after 300 tuning")
+    parser.add_argument(
+        "--draws",
+        type=int,
+        default=1000,
+        help="draws per chain after 1000 tuning steps, ours and the peers' (not --quick)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="sampler seed")
     parser.add_argument("--worlds", default="7,1,2,3", help="simulator seeds (7 is the bundled sample world)")
     parser.add_argument(
@@ -275,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meridian-geos", type=int, default=None, help="largest N geos only (default: all 40)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results file (default {RESULTS})")
     args = parser.parse_args(argv)
-    draws, tune, chains = (300, 300, 2) if args.quick else (1000, 1000, 4)
+    draws, tune, chains = (300, 300, 2) if args.quick else (args.draws, 1000, 4)
     settings = {"draws": draws, "tune": tune, "chains": chains, "seed": args.seed}
     ours = {"sampler": mmm.Sampler(draws=draws, tune=tune, chains=chains), "seed": args.seed}
     samplers = [v for v in args.peers.split(",") if v and v != "none"]
