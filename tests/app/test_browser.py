@@ -135,8 +135,8 @@ def _charts_drawn(page, timeout_s: float = 30.0) -> None:
 def _allocation_csv(page, path: Path, spend: float | None = None, timeout_s: float = 90.0):
     """Download the planner's allocation CSV (the table on screen, rounded as the planner writes it).
 
-    With ``spend``: download again until the file spends that total (or fail after ``timeout_s``). A fresh clone's
-    CI once fetched the previous plan's file right after a budget change: the click landed while Streamlit was
+    With ``spend``: download again until the file spends that total (or fail after ``timeout_s``). Twice on fresh
+    clones CI fetched the previous plan's file right after a budget change: the click landed while Streamlit was
     still redrawing the page, on the button left from the run before. The app serves the new plan once its run
     is done; what the test checks is that it does, not the instant it does."""
     import pandas as pd
