@@ -12,6 +12,12 @@ computed exactly (the noise is Gaussian given the draw). A model whose posterior
 meets "at least 80% of 20 seeds in every region" on only the share of worlds printed there; where the real truth
 sits within the posterior is printed as a z-score per region.
 
+What the data themselves allow is printed too: :func:`simulator.oracle.forecast_oracle`, an analyst who knew every
+true response curve (baseline and ROIs estimated from the same data and lift tests, the default ROI prior), forecasts
+each realized quarter given its spend; its bias, where the truth sits in its posterior, its coverage over the same
+seeds and its chance of meeting the target (exact, from its interval and the simulator's noise) tell a miss that any
+model would make on this world's draw from one that is ours.
+
 ``--worlds 1,2,3`` repeats the whole check on other simulated worlds, each fitted on its own data first (``--draws``
 per chain, 2 chains, lift tests used; the example plan's config with that world's folder and posterior), so coverage
 can be judged over worlds as well as seeds.
@@ -69,15 +75,24 @@ def example_plan(folder: Path, data: Path | None = None, posterior: Path | None 
 
 
 def one_seed(world, target, fitted, seed: int) -> list[dict]:
-    """Check the quarter realized under the plan with noise ``seed``: one row per region and the total."""
+    """Check the quarter realized under the plan with noise ``seed``: one row per region and the total, with the
+    forecast oracle's interval on the same quarter beside the model's."""
+    from scipy import stats
+
     from planner.check import assess_plan
+    from simulator.oracle import forecast_oracle
 
     realization = world.realize(target.allocation, target.weeks, seed=seed)
     findings = assess_plan(target, realization.data, fitted, seed=seed)
     truth = realization.revenue.groupby("region", sort=False)["expected_revenue"].sum()
     truth["total"] = truth.sum()
+    oracle = forecast_oracle(world, realization, lift_tests=True, seed=seed).set_index("region")
+    oracle["p_inside"] = stats.norm.cdf((oracle["high"] - oracle["truth"]) / oracle["noise_sd"]) - stats.norm.cdf(
+        (oracle["low"] - oracle["truth"]) / oracle["noise_sd"]
+    )
     rows = []
     for row in findings.outcome.itertuples():
+        best = oracle.loc[row.region]
         rows.append(
             {
                 "seed": seed,
@@ -91,9 +106,41 @@ def one_seed(world, target, fitted, seed: int) -> list[dict]:
                 "model_mean_vs_true_expected_pct": float(100 * (row.revenue_mean / truth[row.region] - 1)),
                 "verdict": findings.verdict,
                 "khat": findings.khat,
+                "oracle_inside": bool(best["low"] <= row.revenue_realized <= best["high"]),
+                "oracle_mean_vs_true_expected_pct": float(100 * (best["mean"] / best["truth"] - 1)),
+                "oracle_truth_z": float(best["truth_z"]),
+                "oracle_p_inside": float(best["p_inside"]),
             }
         )
     return rows
+
+
+def at_least(p_inside: np.ndarray, need: int) -> float:
+    """Chance that at least ``need`` of independent events with chances ``p_inside`` happen (Poisson binomial)."""
+    count = np.array([1.0])
+    for p in p_inside:
+        count = np.append(count * (1 - p), 0.0) + np.append(0.0, count * p)
+    return float(count[need:].sum())
+
+
+def oracle_reference(rows: pd.DataFrame) -> pd.DataFrame:
+    """The forecast oracle over the seeds, per region: coverage seen, mean bias, truth's z in its posterior, and its
+    exact chance of meeting the target (each seed's chance of landing inside, Poisson binomial over seeds);
+    ``p_all_regions_meet`` multiplies the regions' chances (their noise is independent)."""
+    seeds = rows["seed"].nunique()
+    need = int(np.ceil(TARGET_COVERAGE * seeds - 1e-9))
+    out = rows.groupby("region", sort=False).agg(
+        oracle_coverage=("oracle_inside", "mean"),
+        oracle_bias_pct=("oracle_mean_vs_true_expected_pct", "mean"),
+        oracle_truth_z=("oracle_truth_z", "mean"),
+        oracle_expected_coverage=("oracle_p_inside", "mean"),
+    )
+    out["oracle_p_meets_target"] = [
+        at_least(rows.loc[rows["region"] == region, "oracle_p_inside"].to_numpy(), need) for region in out.index
+    ]
+    regional = out.index != "total"
+    out["oracle_p_all_regions_meet"] = float(np.prod(out.loc[regional, "oracle_p_meets_target"]))
+    return out.reset_index()
 
 
 def calibrated_reference(world, target, fitted, seeds: int, seed: int) -> pd.DataFrame:
@@ -188,6 +235,7 @@ def check_world(world, target, fitted, seeds: range) -> dict:
         "rows": rows,
         "table": summarize(rows),
         "reference": calibrated_reference(world, target, fitted, len(seeds), seeds.start),
+        "oracle": oracle_reference(rows),
         "verdicts": rows.drop_duplicates("seed")["verdict"].value_counts().to_dict(),
         "khat": khat,
         "per_seed_s": per_seed_s,
@@ -238,6 +286,8 @@ def main() -> None:
             )
             print("a model right about its own uncertainty, on a world drawn from this posterior:")
             print(reference.to_string(**fmt))
+            print("an analyst who knew every true curve (the forecast oracle), on the same quarters:")
+            print(out["oracle"].to_string(**fmt))
             pooled.append(out["rows"].assign(world=world_seed))
             results.append(
                 {
@@ -246,6 +296,7 @@ def main() -> None:
                     "ready": ready,
                     "summary": _records(table),
                     "calibrated_reference": _records(reference),
+                    "oracle_reference": _records(out["oracle"]),
                     "verdicts": out["verdicts"],
                     "khat": {"median": float(np.median(khat)), "above_0_7": int((khat > 0.7).sum())},
                     "seconds": {"setup": round(setup_s, 1), "per_seed": round(out["per_seed_s"], 2)},
@@ -258,6 +309,7 @@ def main() -> None:
         "worlds": [r["world"] for r in results],
         "region_quarters": len(regional),
         "coverage": float(regional["inside"].mean()),
+        "oracle_coverage": float(regional["oracle_inside"].mean()),
         "per_world_region_coverage": _records(
             regional.groupby(["world", "region"], sort=False)["inside"].mean().reset_index(name="coverage")
         ),
@@ -265,7 +317,8 @@ def main() -> None:
     if len(results) > 1:
         print(
             f"\nover {len(results)} worlds: {over_worlds['coverage']:.3f} of {len(regional)} region-quarters inside "
-            f"the 90% interval; world-regions at >= {TARGET_COVERAGE:.0%}: "
+            f"the 90% interval (the forecast oracle: {over_worlds['oracle_coverage']:.3f}); world-regions at >= "
+            f"{TARGET_COVERAGE:.0%}: "
             f"{sum(r['coverage'] >= TARGET_COVERAGE for r in over_worlds['per_world_region_coverage'])} of "
             f"{len(over_worlds['per_world_region_coverage'])}"
         )

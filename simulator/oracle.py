@@ -24,13 +24,13 @@ one fit of the world should be compared with).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from contracts import interval_label
+from contracts import hdi, interval_label
 
 #: The media-mix model's default ROI prior (mmm.MMMSpec): LogNormal(log 1.5, 0.8).
 PRIOR_MEDIAN, PRIOR_LOG_SD = 1.5, 0.8
@@ -51,12 +51,17 @@ def regression_cov(X: np.ndarray, noise_sd: float | np.ndarray, n_first: int) ->
     return np.linalg.inv(Xw.T @ Xw)[:n_first, :n_first]
 
 
-def baseline_regressors(n_weeks: int, controls: np.ndarray) -> np.ndarray:
-    """Intercept, linear trend (per year), two yearly Fourier harmonics and the controls, (weeks, k)."""
-    t = np.arange(n_weeks, dtype=float)
+def baseline_regressors(n_weeks: int, controls: np.ndarray, first_week: int = 0) -> np.ndarray:
+    """Intercept, linear trend (per year), two yearly Fourier harmonics and the controls, (weeks, k).
+
+    The trend is centred on the middle of the ``n_weeks`` window. ``first_week`` > 0 continues the same terms past
+    the window: rows for weeks ``first_week ...`` of a window of ``n_weeks`` (``controls`` holds one row per week
+    asked for)."""
+    controls = np.asarray(controls, dtype=float)
+    t = first_week + np.arange(len(controls) if first_week else n_weeks, dtype=float)
     omega = 2.0 * np.pi * t / WEEKS_PER_YEAR
     fourier = [f(k * omega) for k in (1, 2) for f in (np.sin, np.cos)]
-    return np.column_stack([np.ones(n_weeks), (t - t.mean()) / 52.0, *fourier, controls])
+    return np.column_stack([np.ones(len(t)), (t - (n_weeks - 1) / 2) / 52.0, *fourier, controls])
 
 
 @dataclass(frozen=True)
@@ -91,34 +96,13 @@ def cell_information(world, baseline_known: bool = False, lift_tests: bool = Fal
     ``lift_tests=True`` each of the world's lift tests adds a row: its true revenue delta as the regressor of its
     cell, the measured minus the true delta as its noise, weighted by its standard error.
     """
-    weekly, baseline = world.truth.weekly, world.truth.baseline
-    share = float(world.truth.meta["noise_sd_share_of_level"])
-    levels = {p["region"]: float(p["level"]) for p in world.truth.meta["baseline_params"]}
-    controls = world.controls
-    control_cols = [c for c in controls.columns if c not in ("week", "region")]
-    tests = world.truth.lift_tests if lift_tests else world.truth.lift_tests.iloc[:0]
     rows, blocks, deviations = [], [], []
     for region in world.kpi["region"].unique():
-        contrib = weekly[weekly["region"] == region].pivot(index="week", columns="channel", values="contribution")
-        X = contrib.to_numpy()
-        n_cells = X.shape[1]
-        if not baseline_known:
-            base = baseline[baseline["region"] == region].set_index("week").loc[contrib.index, "baseline"]
-            ctl = controls[controls["region"] == region].set_index("week").loc[contrib.index, control_cols]
-            z = baseline_regressors(len(contrib), ctl.to_numpy(dtype=float))
-            X = np.column_stack([X, base.to_numpy()[:, None] * z])
-        noise = baseline[baseline["region"] == region].set_index("week").loc[contrib.index, "noise"].to_numpy()
-        # A noiseless world (noise_sd=0) keeps only rounding to cents: weight its weeks as if nearly exact.
-        sd = np.full(len(X), max(share, 1e-9) * levels[region])
-        for test in tests[tests["region"] == region].itertuples():
-            row = np.zeros(X.shape[1])
-            row[list(contrib.columns).index(test.channel)] = test.revenue_delta_true
-            X = np.vstack([X, row])
-            noise = np.append(noise, test.revenue_delta - test.revenue_delta_true)
-            sd = np.append(sd, test.revenue_delta_se)
-        blocks.append(regression_cov(X, sd, n_cells))
-        deviations.append(np.linalg.lstsq(X / sd[:, None], noise / sd, rcond=None)[0][:n_cells])
-        rows += [{"region": region, "channel": ch} for ch in contrib.columns]
+        design = _region_design(world, region, baseline_known, lift_tests)
+        n_cells = len(design.channels)
+        blocks.append(design.cov()[:n_cells, :n_cells])
+        deviations.append(design.deviation()[:n_cells])
+        rows += [{"region": region, "channel": ch} for ch in design.channels]
     cov = np.zeros((len(rows), len(rows)))
     start = 0
     for block in blocks:
@@ -128,6 +112,54 @@ def cell_information(world, baseline_known: bool = False, lift_tests: bool = Fal
     truth = world.truth.cells[["region", "channel", "roi"]]
     cells = cells.merge(truth, on=["region", "channel"], how="left", validate="one_to_one")
     return Information(cells, cov, 1.0 + np.concatenate(deviations))
+
+
+@dataclass(frozen=True)
+class _Design:
+    """One region's linear model at the truth: regressors ``X`` (weeks and lift tests, cells first, then the
+    baseline's coefficients), each row's noise sd and the world's own noise; the truth is ``r = 1``, baseline
+    coefficients ``(1, 0, ...)``."""
+
+    channels: list
+    X: np.ndarray
+    sd: np.ndarray
+    noise: np.ndarray
+
+    def cov(self) -> np.ndarray:
+        return regression_cov(self.X, self.sd, self.X.shape[1])
+
+    def deviation(self) -> np.ndarray:
+        """Least-squares estimate minus the truth on the world's own noise draw."""
+        return np.linalg.lstsq(self.X / self.sd[:, None], self.noise / self.sd, rcond=None)[0]
+
+
+def _region_design(world, region: str, baseline_known: bool, lift_tests: bool) -> _Design:
+    weekly, baseline = world.truth.weekly, world.truth.baseline
+    share = float(world.truth.meta["noise_sd_share_of_level"])
+    level = {p["region"]: float(p["level"]) for p in world.truth.meta["baseline_params"]}[region]
+    tests = world.truth.lift_tests if lift_tests else world.truth.lift_tests.iloc[:0]
+    contrib = weekly[weekly["region"] == region].pivot(index="week", columns="channel", values="contribution")
+    X = contrib.to_numpy()
+    base = baseline[baseline["region"] == region].set_index("week").loc[contrib.index]
+    if not baseline_known:
+        ctl = _control_values(world.controls, region, contrib.index)
+        z = baseline_regressors(len(contrib), ctl)
+        X = np.column_stack([X, base["baseline"].to_numpy()[:, None] * z])
+    noise = base["noise"].to_numpy()
+    # A noiseless world (noise_sd=0) keeps only rounding to cents: weight its weeks as if nearly exact.
+    sd = np.full(len(X), max(share, 1e-9) * level)
+    for test in tests[tests["region"] == region].itertuples():
+        row = np.zeros(X.shape[1])
+        row[list(contrib.columns).index(test.channel)] = test.revenue_delta_true
+        X = np.vstack([X, row])
+        noise = np.append(noise, test.revenue_delta - test.revenue_delta_true)
+        sd = np.append(sd, test.revenue_delta_se)
+    return _Design(list(contrib.columns), X, sd, noise)
+
+
+def _control_values(controls: pd.DataFrame, region: str, weeks) -> np.ndarray:
+    cols = [c for c in controls.columns if c not in ("week", "region")]
+    return controls[controls["region"] == region].set_index("week").loc[weeks, cols].to_numpy(dtype=float)
 
 
 def prior_cov(channels: np.ndarray, prior_log_sd: float, tau: float | None) -> np.ndarray:
@@ -176,6 +208,8 @@ class OraclePosterior:
         Mean acceptance rate of the Hamiltonian Monte Carlo proposals.
     interval : str
         The kind and mass of ``roi_low``/``roi_high``: ``"90% equal-tailed"``.
+    log_roi_draws : numpy.ndarray
+        The kept draws of log ROI, all chains stacked, ``(draws, cells)``.
     """
 
     roi: np.ndarray
@@ -186,6 +220,7 @@ class OraclePosterior:
     roi_mcse: np.ndarray
     acceptance: float
     interval: str = INTERVAL
+    log_roi_draws: np.ndarray | None = field(default=None, repr=False)
 
 
 def exact_posterior(
@@ -257,6 +292,7 @@ def exact_posterior(
         log_roi_sd=flat.std(axis=0),
         roi_mcse=roi.mean(axis=1).std(axis=0, ddof=1) / np.sqrt(chains),
         acceptance=float(np.mean(accepted)),
+        log_roi_draws=flat,
     )
 
 
@@ -398,3 +434,81 @@ def prior_only_error(
     """Median absolute % error when every cell's estimate is the prior mean (no data at all)."""
     prior_mean = prior_median * np.exp(prior_log_sd**2 / 2)
     return 100 * float(np.median(np.abs(prior_mean / cells["roi"].to_numpy() - 1.0)))
+
+
+def forecast_oracle(
+    world,
+    realization,
+    *,
+    lift_tests: bool = True,
+    hdi_prob: float = 0.9,
+    prior_median: float = PRIOR_MEDIAN,
+    prior_log_sd: float = PRIOR_LOG_SD,
+    tau: float | None = SIMULATOR_REGION_SPREAD,
+    draws: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The forecast an analyst who knew every true curve would make of ``realization``'s new weeks, from ``world``'s
+    data (its own noise draw), given the spend that was realized.
+
+    The oracle of :func:`cell_information` (true curves, baseline estimated, lift tests if asked) with the default
+    prior: each cell's ROI from :func:`exact_posterior`; given those, the baseline's coefficients are Gaussian (flat
+    prior, the least-squares conditional), drawn alongside. The new weeks' expected revenue is then linear in both:
+    the cells' true contributions at the realized spend times ``r``, and the baseline's terms continued past the
+    window (trend, Fourier, the realized controls) times the true baseline. The predictive adds the simulator's
+    noise (sd ``noise_sd_share_of_level`` × level a week, independent weeks).
+
+    Returns one row per region and ``"total"``: ``truth`` (true expected revenue over the new weeks), ``mean`` and
+    ``sd`` (posterior of the expected revenue), ``noise_sd`` (of the realized sum about its expectation), ``low`` /
+    ``high`` (the ``hdi_prob`` HDI of the predictive, as the check's interval) and ``truth_z`` = (truth − mean) / sd.
+    So what the data themselves say about the quarter can be told apart from what a model adds.
+    """
+    info = cell_information(world, baseline_known=False, lift_tests=lift_tests)
+    post = oracle_posterior(info, prior_median=prior_median, prior_log_sd=prior_log_sd, tau=tau, draws=draws, seed=seed)
+    r = np.exp(post.log_roi_draws - np.log(info.cells["roi"].to_numpy()))
+    rng = np.random.default_rng(seed)
+    share = float(world.truth.meta["noise_sd_share_of_level"])
+    levels = {p["region"]: float(p["level"]) for p in world.truth.meta["baseline_params"]}
+    n_weeks = world.truth.baseline["week"].nunique()
+    new = realization.revenue.sort_values(["region", "week"])
+    contributions = realization.contributions
+    regions = list(info.cells["region"].unique())
+    expected, noise_var, truth = [], [], []
+    for region in regions:
+        design = _region_design(world, region, baseline_known=False, lift_tests=lift_tests)
+        k = len(design.channels)
+        cov, dev = design.cov(), design.deviation()
+        coef_hat = dev.copy()
+        coef_hat[: k + 1] += 1.0  # truth: r = 1, baseline intercept 1
+        # the baseline's coefficients given the cells' r: Gaussian conditioning of the least-squares estimate
+        gain = np.linalg.solve(cov[:k, :k], cov[:k, k:])
+        cond = cov[k:, k:] - cov[k:, :k] @ gain
+        r_region = r[:, (info.cells["region"] == region).to_numpy()]
+        gamma = coef_hat[k:] + (r_region - coef_hat[:k]) @ gain
+        gamma += rng.standard_normal(gamma.shape) @ np.linalg.cholesky(0.5 * (cond + cond.T)).T
+        rows = new[new["region"] == region]
+        future = contributions[contributions["region"] == region]
+        media = future.pivot(index="week", columns="channel", values="contribution")[design.channels].to_numpy()
+        z = baseline_regressors(n_weeks, _control_values(realization.data.controls, region, rows["week"]), n_weeks)
+        base = rows["baseline"].to_numpy()[:, None] * z
+        expected.append(r_region @ media.sum(axis=0) + gamma @ base.sum(axis=0))
+        noise_var.append(len(rows) * (share * levels[region]) ** 2)
+        truth.append(float(rows["expected_revenue"].sum()))
+    expected = np.column_stack([*expected, np.sum(expected, axis=0)])
+    noise_sd = np.sqrt([*noise_var, sum(noise_var)])
+    predictive = expected + rng.standard_normal(expected.shape) * noise_sd
+    low, high = hdi(predictive, hdi_prob)
+    out = pd.DataFrame(
+        {
+            "region": [*regions, "total"],
+            "truth": [*truth, sum(truth)],
+            "mean": expected.mean(axis=0),
+            "sd": expected.std(axis=0),
+            "noise_sd": noise_sd,
+            "low": low,
+            "high": high,
+        }
+    )
+    out["truth_z"] = (out["truth"] - out["mean"]) / out["sd"]
+    out.attrs["interval"] = interval_label(hdi_prob, "HDI")
+    return out

@@ -279,3 +279,74 @@ def test_lift_tests_add_one_weighted_observation_of_their_cell(sample):
     assert tested.any()
     ratio = np.sqrt(np.diag(lifted.cov)[at] / np.diag(plain.cov)[at])
     assert (ratio[tested] < 0.9).all() and (ratio <= 1 + 1e-12).all()
+
+
+@pytest.fixture(scope="module")
+def small():
+    world = simulate_world(seed=5, weeks=60, n_users=500)
+    return world, world.realize(world.truth.average_period_spend(13), weeks=13, seed=11)
+
+
+def test_forecast_oracle_without_noise_forecasts_the_truth():
+    quiet = simulate_world(seed=5, weeks=60, n_users=500, noise_sd=0.0)
+    real = quiet.realize(quiet.truth.average_period_spend(13), weeks=13, seed=0)
+    forecast = info.forecast_oracle(quiet, real, draws=100)
+    assert list(forecast["region"]) == [*quiet.kpi["region"].unique(), "total"]
+    np.testing.assert_allclose(forecast["mean"], forecast["truth"], rtol=1e-5)
+    assert (forecast["noise_sd"] == 0).all()
+    assert forecast.attrs["interval"] == "90% HDI"
+
+
+def test_forecast_oracle_mean_is_the_baseline_regression_given_the_posterior_mean_roi(small):
+    # The forecast is linear in the cells' r and the baseline's coefficients, and given r the coefficients are the
+    # least-squares fit of revenue less the media at r (Gaussian conditioning, flat prior). So its mean must equal,
+    # up to the Monte Carlo error of the conditional draws, this by-hand regression at the posterior mean of r,
+    # with the baseline's terms (trend centred on the window, two Fourier harmonics, the controls) continued by hand.
+    world, real = small
+    forecast = info.forecast_oracle(world, real, draws=200, seed=3).set_index("region")
+    cells = info.cell_information(world, baseline_known=False, lift_tests=True)
+    post = info.oracle_posterior(cells, draws=200, seed=3)
+    r_mean = np.exp(post.log_roi_draws).mean(axis=0) / cells.cells["roi"].to_numpy()
+    n = world.kpi["week"].nunique()
+    total = 0.0
+    for region in world.kpi["region"].unique():
+        channels = list(cells.cells.loc[cells.cells["region"] == region, "channel"])
+        r = r_mean[(cells.cells["region"] == region).to_numpy()]
+        weekly = world.truth.weekly[world.truth.weekly["region"] == region]
+        media = weekly.pivot(index="week", columns="channel", values="contribution")[channels].to_numpy() @ r
+        kpi = world.kpi[world.kpi["region"] == region].sort_values("week")["revenue"].to_numpy()
+        base = world.truth.baseline[world.truth.baseline["region"] == region].sort_values("week")["baseline"]
+        promo = world.controls[world.controls["region"] == region].sort_values("week")["promo_depth"].to_numpy()
+
+        def terms(t, promo):
+            omega = 2 * np.pi * t / 52.1775
+            harmonics = [np.sin(omega), np.cos(omega), np.sin(2 * omega), np.cos(2 * omega)]
+            return np.column_stack([np.ones(len(t)), (t - (n - 1) / 2) / 52, *harmonics, promo])
+
+        t = np.arange(n, dtype=float)
+        gamma = np.linalg.lstsq(base.to_numpy()[:, None] * terms(t, promo), kpi - media, rcond=None)[0]
+        new = real.revenue[real.revenue["region"] == region].sort_values("week")
+        future = real.contributions[real.contributions["region"] == region]
+        future_media = future.pivot(index="week", columns="channel", values="contribution")[channels].sum() @ r
+        future_terms = new["baseline"].to_numpy()[:, None] * terms(n + np.arange(len(new)), new["promo_depth"])
+        expected = future_media + future_terms.sum(axis=0) @ gamma
+        total += expected
+        assert abs(forecast.loc[region, "mean"] - expected) < 0.02 * forecast.loc[region, "sd"], region
+        assert forecast.loc[region, "low"] < forecast.loc[region, "mean"] < forecast.loc[region, "high"]
+    assert abs(forecast.loc["total", "mean"] - total) < 0.02 * forecast.loc["total", "sd"]
+    # The noise is the simulator's: sd share × level a week over 13 independent weeks.
+    share = world.truth.meta["noise_sd_share_of_level"]
+    level = {p["region"]: p["level"] for p in world.truth.meta["baseline_params"]}
+    region = world.kpi["region"].iloc[0]
+    assert forecast.loc[region, "noise_sd"] == pytest.approx(np.sqrt(13) * share * level[region])
+
+
+def test_forecast_oracle_is_wider_without_lift_tests_and_the_truth_sits_inside(small):
+    world, real = small
+    lifted = info.forecast_oracle(world, real, lift_tests=True, draws=200)
+    plain = info.forecast_oracle(world, real, lift_tests=False, draws=200)
+    tested = world.truth.lift_tests["region"].unique()
+    at = lifted["region"].isin(tested).to_numpy()
+    assert at.any()
+    assert (lifted["sd"].to_numpy()[at] < plain["sd"].to_numpy()[at]).all()
+    assert (lifted["truth_z"].abs() < 3.5).all()
