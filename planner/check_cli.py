@@ -84,6 +84,9 @@ def _print(console: Console, result) -> None:
         )
     console.print(table)
     console.print(f"Reweighting: PSIS k-hat {result.khat:.2f}, effective sample size {result.ess:.0f}.")
+    console.print(
+        f"All regions together: joint p {result.joint_p:.2f} (re-plan below {1 - result.hdi_prob:.2f}).", markup=False
+    )
     console.print(f"Verdict: [bold]{result.verdict}[/]")
     console.print(result.recommendation, markup=False)
     for note in result.notes:

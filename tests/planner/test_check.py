@@ -2,10 +2,10 @@
 
 The world is continued by :meth:`simulator.World.realize` under three stories, each with a known answer:
 
-* the plan followed (seed 19): every region inside its interval, verdict ``keep``. Seed chosen: with the shipped
-  posterior, North America's forecast runs ~1.2% above the truth (its baseline), so under most seeds (11-18, 20)
-  North America's realized revenue falls just below its 90% interval and the check rightly says ``re-plan``; see
-  ``benchmarks/check_calibration.py`` for the coverage over 20 seeds;
+* the plan followed (seed 19): every region inside its interval, verdict ``keep``; and seed 12, where North America
+  lands just below its own 90% interval (with the shipped posterior its forecast runs ~1.2% above the truth, so it
+  does under half the seeds): the regions taken together are within what the model expects (joint p ~0.2), so
+  still ``keep``, with North America named to watch (``benchmarks/check_calibration.py``: keep 19 of 20 seeds);
 * the true effect of Asia's two largest cells halved (google_search, meta_ads: about 2.5 M EUR less revenue over the
   quarter, against an interval half-width of about 0.8 M): Asia below its interval, ``re-plan``, a lift test in Asia;
 * the old (current) spend instead of the plan (seed 20): 35 of 44 cells off plan by more than 10%, revenue inside
@@ -85,8 +85,22 @@ def test_plan_followed_keeps(world, plan, target, fitted):
     assert findings.outcome["inside"].all(), findings.outcome
     assert (findings.adherence["status"] == "followed").all()
     assert findings.khat <= 0.7
+    assert findings.joint_p >= 0.1
     assert findings.verdict == "keep"
     assert "keep the plan" in findings.recommendation and "Re-plan" not in findings.recommendation
+
+
+def test_one_region_just_outside_its_interval_is_watched_not_replanned(world, plan, target, fitted):
+    findings = assess_plan(target, world.realize(plan, 13, seed=12).data, fitted)
+
+    outcome = findings.outcome.set_index("region")
+    assert outcome.at["North America", "status"] == "below"
+    assert outcome.drop(index=["North America", "total"])["inside"].all()
+    assert 0.1 <= findings.joint_p < 0.5
+    assert findings.verdict == "keep"
+    assert "Revenue in North America was below" in findings.recommendation
+    assert "watch North America" in findings.recommendation and "model was wrong" not in findings.recommendation
+    assert "Re-plan" not in findings.recommendation
 
 
 def test_halved_effect_in_asia_asks_for_replan_and_a_lift_test(world, plan, target, fitted):
@@ -99,6 +113,7 @@ def test_halved_effect_in_asia_asks_for_replan_and_a_lift_test(world, plan, targ
     assert outcome.at["Asia", "status"] == "below"
     assert outcome.at["Asia", "revenue_low"] - outcome.at["Asia", "revenue_realized"] > 1.0e6
     assert outcome.drop(index=["Asia", "total"])["inside"].all()
+    assert findings.joint_p < 0.01
     assert findings.verdict == "re-plan"
     assert "Revenue in Asia was below" in findings.recommendation
     assert "run a lift test on Asia/" in findings.recommendation
@@ -173,3 +188,38 @@ def test_cli_exits_2_with_the_reason(sample_run, store_copy, capsys):
     args.store = store_copy
     assert args.handler(args) == 2
     assert "no week on or after" in capsys.readouterr().err
+
+
+def test_joint_surprise_is_the_chi_square_tail_for_gaussian_draws_and_uniform_when_right():
+    # Independent computation: for Gaussian draws the share of draws at least as far as x (Mahalanobis) is the
+    # chi-square tail of x's distance with as many degrees of freedom as regions.
+    import numpy as np
+    from scipy import stats
+
+    from planner.check import joint_surprise
+
+    rng = np.random.default_rng(3)
+    cov = np.array([[4.0, 1.2, 0.0], [1.2, 1.0, 0.3], [0.0, 0.3, 2.0]])
+    chol = np.linalg.cholesky(cov)
+    mean = np.array([100.0, 50.0, 20.0])
+    draws = mean + rng.standard_normal((40_000, 3)) @ chol.T
+    for x in ([101.0, 50.5, 20.0], [104.0, 49.0, 23.0], [97.0, 53.0, 17.0]):
+        gap = np.asarray(x) - mean
+        expected = stats.chi2.sf(gap @ np.linalg.solve(cov, gap), df=3)
+        assert joint_surprise(draws, np.asarray(x)) == pytest.approx(expected, abs=0.01)
+    # A right model: realized values drawn from the predictive give p about uniform, so a test at 0.1 fires on
+    # about a tenth of them (400 values: binomial sd 1.5 points), where reading three 90% intervals one by one
+    # fires on about 1 - 0.9^3 = 27%.
+    realized = mean + rng.standard_normal((400, 3)) @ chol.T
+    p = np.array([joint_surprise(draws[:4000], x) for x in realized])
+    assert 0.05 <= np.mean(p < 0.1) <= 0.15
+    low, high = np.quantile(draws, [0.05, 0.95], axis=0)
+    one_by_one = ((realized < low) | (realized > high)).any(axis=1).mean()
+    assert one_by_one > 0.2
+    # A direction the draws do not vary in is left out; a wrong shape is a clear error.
+    flat = np.column_stack([draws[:, :2], np.full(len(draws), 7.0)])
+    assert joint_surprise(flat, np.array([101.0, 50.5, 7.0])) == pytest.approx(
+        stats.chi2.sf(np.array([1.0, 0.5]) @ np.linalg.solve(cov[:2, :2], np.array([1.0, 0.5])), df=2), abs=0.01
+    )
+    with pytest.raises(ValueError, match="predictive must be"):
+        joint_surprise(draws, np.array([1.0, 2.0]))
