@@ -14,9 +14,9 @@ writes ``check.html`` and ``check.csv`` and records the check in the run store. 
 
 The verdict: ``keep`` (followed, revenue as expected), ``not followed`` (spend off plan, revenue as expected given that
 spend: the model is not blamed) or ``re-plan`` (the regions' revenue, taken together, outside what the model expects).
-"Taken together" is one test of all regions at once (:func:`joint_surprise`: the share of predictive draws at least as
-far from the forecast as the realized revenue, in the forecast's own covariance), at the intervals' level: re-plan
-when it is below ``1 - hdi_prob``. Reading each region's 90% interval alone would ask a right model to re-plan after
+"Taken together" is one test of all regions at once (:func:`joint_surprise`: the regions' pattern against the
+forecast's own covariance and their total, combined), at the intervals' level: re-plan when it is below
+``1 - hdi_prob``. Reading each region's 90% interval alone would ask a right model to re-plan after
 about one followed quarter in three with four regions (1 - 0.9⁴); a region outside its own interval is still named,
 with a line to watch it.
 
@@ -493,20 +493,35 @@ def outcome_table(forecast, promised, checked: np.ndarray, revenue: np.ndarray, 
 
 def joint_surprise(predictive: np.ndarray, realized: np.ndarray) -> float:
     """How surprising ``realized`` (one value per region) is under ``predictive`` draws ``(draws, regions)``, all
-    regions at once: the share of draws whose Mahalanobis distance from the predictive mean, in the predictive
-    covariance, is at least the realized value's. About uniform on (0, 1) when the model is right, so a test at
-    level ``a`` (re-plan when below ``a``) asks for a re-plan after a share ``a`` of followed quarters however many
-    regions there are; per-region intervals read one by one would ask more often with every region added.
+    regions at once; about uniform on (0, 1) when the model is right, so a test at level ``a`` (re-plan when below
+    ``a``) asks for a re-plan after at most a share ``a`` of followed quarters however many regions there are (read
+    one by one, per-region intervals ask more often with every region added).
 
-    Directions the draws do not vary in (a region without weeks, a constant) are left out (pseudo-inverse)."""
+    Two tests, combined by Bonferroni (the smaller p-value doubled, at most 1): the regions' pattern, as the share of
+    draws whose Mahalanobis distance from the predictive mean (in the predictive covariance) is at least the
+    realized value's; and their sum, as the two-sided tail of the total among the draws, which catches a shift
+    shared by every region (a channel over-rated everywhere, a demand shock) that the first reads with little power.
+    With one region the two are the same test and its p-value is returned. A realized value off the span the draws
+    vary in (a direction with no spread, e.g. a constant region) gives 0."""
     draws = np.asarray(predictive, dtype=float)
+    realized = np.asarray(realized, dtype=float)
     if draws.ndim != 2 or draws.shape[1] != len(realized) or len(draws) < 2:
         raise ValueError(f"predictive must be (draws >= 2, {len(realized)}); got shape {draws.shape}")
-    centred = draws - draws.mean(axis=0)
-    precision = np.linalg.pinv(np.atleast_2d(np.cov(draws, rowvar=False)), hermitian=True)
+    mean = draws.mean(axis=0)
+    cov = np.atleast_2d(np.cov(draws, rowvar=False))
+    precision = np.linalg.pinv(cov, hermitian=True)
+    gap = realized - mean
+    off_span = gap - cov @ precision @ gap
+    if np.linalg.norm(off_span) > 1e-9 * (np.linalg.norm(gap) + np.sqrt(np.trace(cov)) + 1e-300):
+        return 0.0
+    centred = draws - mean
     distance = np.einsum("ij,jk,ik->i", centred, precision, centred)
-    gap = np.asarray(realized, dtype=float) - draws.mean(axis=0)
-    return float(np.mean(distance >= gap @ precision @ gap))
+    p_regions = float(np.mean(distance >= gap @ precision @ gap))
+    if len(realized) == 1:
+        return p_regions
+    total, realized_total = draws.sum(axis=1), realized.sum()
+    p_total = min(1.0, 2.0 * min(np.mean(total >= realized_total), np.mean(total <= realized_total)))
+    return float(min(1.0, 2.0 * min(p_regions, p_total)))
 
 
 def psis_weights(expected: np.ndarray, revenue: np.ndarray, fitted) -> tuple[np.ndarray, float]:
@@ -631,18 +646,20 @@ def judge(
     """The verdict (one of :data:`VERDICTS`) and a plain recommendation naming regions and cells.
 
     ``re-plan`` when the regions' revenue taken together is outside what the model expects (``joint_p`` below
-    ``1 - hdi_prob``); each region outside its own interval is named either way."""
+    ``1 - hdi_prob``, or not a number); each region outside its own interval is named either way."""
     label, cur = interval_label(hdi_prob), target.currency
     reliable = khat <= KHAT_LIMIT
-    wrong = joint_p < 1.0 - hdi_prob
+    wrong = not joint_p >= 1.0 - hdi_prob
+    n_regions = int((outcome["region"] != _TOTAL).sum())
     outside = outcome[(outcome["region"] != _TOTAL) & ~outcome["inside"]]
     if not len(outside) and not outcome["inside"].all():
         outside = outcome[~outcome["inside"]]
     off = adherence[(adherence["level"] == "cell") & (adherence["status"] != "followed")]
     lines = []
     for row in outside.itertuples():
+        place = "over all regions" if row.region == _TOTAL else f"in {row.region}"
         said = (
-            f"Revenue in {row.region} was {row.status} the model's {label} given the spend actually made "
+            f"Revenue {place} was {row.status} the model's {label} given the spend actually made "
             f"({_amount(row.revenue_realized, cur)} against {_amount(row.revenue_low, cur)} to "
             f"{_amount(row.revenue_high, cur)})"
         )
@@ -650,12 +667,17 @@ def judge(
             cell = _lift_test_cell(evidence, row.region, reliable)
             where = f"; run a lift test on {cell}" if cell else ""
             lines.append(f"{said}: the model was wrong there{where}.")
-        else:
+        elif row.region != _TOTAL and n_regions > 1:
             lines.append(
                 f"{said}, but all regions taken together are within what the model expects (joint p = "
-                f"{joint_p:.2f}, at least {1.0 - hdi_prob:.2f} asked; with {len(outcome) - 1} regions one of them "
-                f"often lands outside its own interval by chance): no reason to re-plan; watch {row.region} next "
-                "quarter."
+                f"{joint_p:.2f}, at least {1.0 - hdi_prob:.2f} asked; with {n_regions} regions one of them often "
+                f"lands outside its own interval by chance): no reason to re-plan; watch {row.region} next quarter."
+            )
+        else:
+            watch = "the total" if row.region == _TOTAL else row.region
+            lines.append(
+                f"{said}, but not far enough outside to re-plan (joint p = {joint_p:.2f}, at least "
+                f"{1.0 - hdi_prob:.2f} asked): watch {watch} next quarter."
             )
     if wrong and not len(outside):
         lines.append(

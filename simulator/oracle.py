@@ -461,7 +461,8 @@ def forecast_oracle(
     Returns one row per region and ``"total"``: ``truth`` (true expected revenue over the new weeks), ``mean`` and
     ``sd`` (posterior of the expected revenue), ``noise_sd`` (of the realized sum about its expectation), ``low`` /
     ``high`` (the ``hdi_prob`` HDI of the predictive, as the check's interval) and ``truth_z`` = (truth − mean) / sd.
-    So what the data themselves say about the quarter can be told apart from what a model adds.
+    So what the data themselves say about the quarter can be told apart from what a model adds. A ``shift`` of a
+    cell's effect in the realization is not foreseen (the oracle knows the curves the world's data came from).
     """
     info = cell_information(world, baseline_known=False, lift_tests=lift_tests)
     post = oracle_posterior(info, prior_median=prior_median, prior_log_sd=prior_log_sd, tau=tau, draws=draws, seed=seed)
@@ -477,18 +478,23 @@ def forecast_oracle(
     for region in regions:
         design = _region_design(world, region, baseline_known=False, lift_tests=lift_tests)
         k = len(design.channels)
-        cov, dev = design.cov(), design.deviation()
-        coef_hat = dev.copy()
+        coef_hat = design.deviation()
         coef_hat[: k + 1] += 1.0  # truth: r = 1, baseline intercept 1
-        # the baseline's coefficients given the cells' r: Gaussian conditioning of the least-squares estimate
-        gain = np.linalg.solve(cov[:k, :k], cov[:k, k:])
-        cond = cov[k:, k:] - cov[k:, :k] @ gain
+        # The baseline's coefficients given the cells' r (flat prior): Gaussian with covariance the inverse of the
+        # precision's baseline block, and mean moved from the estimate by -(that) · precision[baseline, cells] · Δr.
+        weighted = design.X / design.sd[:, None]
+        precision = weighted.T @ weighted
+        cond_chol = np.linalg.cholesky(np.linalg.inv(precision[k:, k:]))
+        shift = -np.linalg.solve(precision[k:, k:], precision[k:, :k])  # (baseline terms, cells)
         r_region = r[:, (info.cells["region"] == region).to_numpy()]
-        gamma = coef_hat[k:] + (r_region - coef_hat[:k]) @ gain
-        gamma += rng.standard_normal(gamma.shape) @ np.linalg.cholesky(0.5 * (cond + cond.T)).T
+        gamma = coef_hat[k:] + (r_region - coef_hat[:k]) @ shift.T
+        gamma += rng.standard_normal(gamma.shape) @ cond_chol.T
         rows = new[new["region"] == region]
         future = contributions[contributions["region"] == region]
-        media = future.pivot(index="week", columns="channel", values="contribution")[design.channels].to_numpy()
+        # the curves as the world's data knew them: a shift of a cell's effect in the new weeks is not foreseen
+        unshifted = future["contribution"] / future["effect_factor"]
+        media = future.assign(unshifted=unshifted).pivot(index="week", columns="channel", values="unshifted")
+        media = media[design.channels].to_numpy()
         z = baseline_regressors(n_weeks, _control_values(realization.data.controls, region, rows["week"]), n_weeks)
         base = rows["baseline"].to_numpy()[:, None] * z
         expected.append(r_region @ media.sum(axis=0) + gamma @ base.sum(axis=0))
