@@ -77,8 +77,6 @@ def example_plan(folder: Path, data: Path | None = None, posterior: Path | None 
 def one_seed(world, target, fitted, seed: int) -> list[dict]:
     """Check the quarter realized under the plan with noise ``seed``: one row per region and the total, with the
     forecast oracle's interval on the same quarter beside the model's."""
-    from scipy import stats
-
     from planner.check import assess_plan
     from simulator.oracle import forecast_oracle
 
@@ -87,9 +85,7 @@ def one_seed(world, target, fitted, seed: int) -> list[dict]:
     truth = realization.revenue.groupby("region", sort=False)["expected_revenue"].sum()
     truth["total"] = truth.sum()
     oracle = forecast_oracle(world, realization, lift_tests=True, seed=seed).set_index("region")
-    oracle["p_inside"] = stats.norm.cdf((oracle["high"] - oracle["truth"]) / oracle["noise_sd"]) - stats.norm.cdf(
-        (oracle["low"] - oracle["truth"]) / oracle["noise_sd"]
-    )
+    oracle["p_inside"] = p_inside(oracle["low"], oracle["high"], oracle["truth"], oracle["noise_sd"])
     rows = []
     for row in findings.outcome.itertuples():
         best = oracle.loc[row.region]
@@ -115,6 +111,18 @@ def one_seed(world, target, fitted, seed: int) -> list[dict]:
     return rows
 
 
+def p_inside(low, high, expected, sd):
+    """Chance that ``expected`` plus Gaussian noise of sd ``sd`` lands in ``[low, high]``."""
+    from scipy import stats
+
+    return stats.norm.cdf((high - expected) / sd) - stats.norm.cdf((low - expected) / sd)
+
+
+def needed(seeds: int) -> int:
+    """Seeds that must land inside to meet the target."""
+    return int(np.ceil(TARGET_COVERAGE * seeds - 1e-9))
+
+
 def at_least(p_inside: np.ndarray, need: int) -> float:
     """Chance that at least ``need`` of independent events with chances ``p_inside`` happen (Poisson binomial)."""
     count = np.array([1.0])
@@ -127,8 +135,7 @@ def oracle_reference(rows: pd.DataFrame) -> pd.DataFrame:
     """The forecast oracle over the seeds, per region: coverage seen, mean bias, truth's z in its posterior, and its
     exact chance of meeting the target (each seed's chance of landing inside, Poisson binomial over seeds);
     ``p_all_regions_meet`` multiplies the regions' chances (their noise is independent)."""
-    seeds = rows["seed"].nunique()
-    need = int(np.ceil(TARGET_COVERAGE * seeds - 1e-9))
+    need = needed(rows["seed"].nunique())
     out = rows.groupby("region", sort=False).agg(
         oracle_coverage=("oracle_inside", "mean"),
         oracle_bias_pct=("oracle_mean_vs_true_expected_pct", "mean"),
@@ -177,9 +184,8 @@ def calibrated_reference(world, target, fitted, seeds: int, seed: int) -> pd.Dat
     weekly_sd = fitted.draws("sigma").reshape(len(expected), -1) * fitted.data.revenue_scale
     sd = np.sqrt(int(checked.sum())) * weekly_sd
     sd = np.concatenate([sd, np.sqrt((sd**2).sum(axis=1, keepdims=True))], axis=1)
-    p_inside = stats.norm.cdf((high - expected) / sd) - stats.norm.cdf((low - expected) / sd)
-    need = int(np.ceil(TARGET_COVERAGE * seeds - 1e-9))
-    p_meets = stats.binom.sf(need - 1, seeds, p_inside)
+    inside = p_inside(low, high, expected, sd)
+    p_meets = stats.binom.sf(needed(seeds) - 1, seeds, inside)
     truth = realization.revenue.groupby("region", sort=False)["expected_revenue"].sum()
     truth["total"] = truth.sum()
     regions = [*fitted.data.regions, "total"]
@@ -188,7 +194,7 @@ def calibrated_reference(world, target, fitted, seeds: int, seed: int) -> pd.Dat
     return pd.DataFrame(
         {
             "region": regions,
-            "coverage": p_inside.mean(axis=0),
+            "coverage": inside.mean(axis=0),
             "p_meets_target": p_meets.mean(axis=0),
             "p_all_regions_meet": [all_regions] * len(regions),
             "truth_z": truth_z,

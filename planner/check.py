@@ -694,20 +694,21 @@ def judge(
         lines.append(_adherence_line(adherence, off, target))
     # an unreliable reweighting alone is no reason to re-plan (13 weeks of 4 regions often give k-hat > 0.7 when the
     # plan was followed and revenue came in as predicted): it only withholds the per-cell evidence
-    where = f"inside the model's {label} in every region" if not len(outside) else "as the model expects overall"
+    as_expected = f"inside the model's {label} in every region" if not len(outside) else "as the model expects overall"
     if wrong:
         verdict = "re-plan"
         lines.insert(0, "Re-plan.")
     elif len(off):
         verdict = "not followed"
         lines.append(
-            f"Revenue was {where} given the spend actually made, so the model is not contradicted: follow the plan."
+            f"Revenue was {as_expected} given the spend actually made, so the model is not contradicted: follow the "
+            "plan."
         )
     else:
         verdict = "keep"
         lines.append(
-            f"Spend followed the plan (within ±{target_tolerance(adherence):.0%}) and revenue was {where}: keep the "
-            "plan."
+            f"Spend followed the plan (within ±{target_tolerance(adherence):.0%}) and revenue was {as_expected}: keep "
+            "the plan."
         )
     newly = evidence[evidence["newly_below_hurdle"]] if reliable else evidence.iloc[0:0]
     for row in newly.itertuples():

@@ -58,7 +58,7 @@ def baseline_regressors(n_weeks: int, controls: np.ndarray, first_week: int = 0)
     the window: rows for weeks ``first_week ...`` of a window of ``n_weeks`` (``controls`` holds one row per week
     asked for)."""
     controls = np.asarray(controls, dtype=float)
-    t = first_week + np.arange(len(controls) if first_week else n_weeks, dtype=float)
+    t = first_week + np.arange(len(controls), dtype=float)
     omega = 2.0 * np.pi * t / WEEKS_PER_YEAR
     fourier = [f(k * omega) for k in (1, 2) for f in (np.sin, np.cos)]
     return np.column_stack([np.ones(len(t)), (t - (n_weeks - 1) / 2) / 52.0, *fourier, controls])
@@ -96,9 +96,18 @@ def cell_information(world, baseline_known: bool = False, lift_tests: bool = Fal
     ``lift_tests=True`` each of the world's lift tests adds a row: its true revenue delta as the regressor of its
     cell, the measured minus the true delta as its noise, weighted by its standard error.
     """
+    return _information(world, _designs(world, baseline_known, lift_tests))
+
+
+def _designs(world, baseline_known: bool, lift_tests: bool) -> dict[str, _Design]:
+    """Each region's :class:`_Design`, in the KPI table's region order."""
+    return {r: _region_design(world, r, baseline_known, lift_tests) for r in world.kpi["region"].unique()}
+
+
+def _information(world, designs: dict[str, _Design]) -> Information:
+    """:class:`Information` from the regions' designs: their cells' blocks of covariance and own-draw estimates."""
     rows, blocks, deviations = [], [], []
-    for region in world.kpi["region"].unique():
-        design = _region_design(world, region, baseline_known, lift_tests)
+    for region, design in designs.items():
         n_cells = len(design.channels)
         blocks.append(design.cov()[:n_cells, :n_cells])
         deviations.append(design.deviation()[:n_cells])
@@ -124,6 +133,10 @@ class _Design:
     X: np.ndarray
     sd: np.ndarray
     noise: np.ndarray
+
+    def precision(self) -> np.ndarray:
+        weighted = self.X / self.sd[:, None]
+        return weighted.T @ weighted
 
     def cov(self) -> np.ndarray:
         return regression_cov(self.X, self.sd, self.X.shape[1])
@@ -464,7 +477,8 @@ def forecast_oracle(
     So what the data themselves say about the quarter can be told apart from what a model adds. A ``shift`` of a
     cell's effect in the realization is not foreseen (the oracle knows the curves the world's data came from).
     """
-    info = cell_information(world, baseline_known=False, lift_tests=lift_tests)
+    designs = _designs(world, baseline_known=False, lift_tests=lift_tests)
+    info = _information(world, designs)
     post = oracle_posterior(info, prior_median=prior_median, prior_log_sd=prior_log_sd, tau=tau, draws=draws, seed=seed)
     r = np.exp(post.log_roi_draws - np.log(info.cells["roi"].to_numpy()))
     rng = np.random.default_rng(seed)
@@ -473,17 +487,15 @@ def forecast_oracle(
     n_weeks = world.truth.baseline["week"].nunique()
     new = realization.revenue.sort_values(["region", "week"])
     contributions = realization.contributions
-    regions = list(info.cells["region"].unique())
+    regions = list(designs)
     expected, noise_var, truth = [], [], []
-    for region in regions:
-        design = _region_design(world, region, baseline_known=False, lift_tests=lift_tests)
+    for region, design in designs.items():
         k = len(design.channels)
         coef_hat = design.deviation()
         coef_hat[: k + 1] += 1.0  # truth: r = 1, baseline intercept 1
         # The baseline's coefficients given the cells' r (flat prior): Gaussian with covariance the inverse of the
         # precision's baseline block, and mean moved from the estimate by -(that) · precision[baseline, cells] · Δr.
-        weighted = design.X / design.sd[:, None]
-        precision = weighted.T @ weighted
+        precision = design.precision()
         cond_chol = np.linalg.cholesky(np.linalg.inv(precision[k:, k:]))
         shift = -np.linalg.solve(precision[k:, k:], precision[k:, :k])  # (baseline terms, cells)
         r_region = r[:, (info.cells["region"] == region).to_numpy()]
