@@ -6,6 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   ?= 7
 
+# Test files run in parallel (pytest-xdist, whole files per worker), one worker per core and at most 4; each worker
+# compiles its own models and builds its own session fixtures. `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8501
 
@@ -41,7 +45,7 @@ test: lint
 	scripts/ensure-java.sh
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh $(BIN)/python
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Regenerate the bundled sample data (byte-for-byte reproducible; tests check it).
 sample: install

@@ -53,7 +53,7 @@ def open_app() -> Callable[..., object]:
     from streamlit.testing.v1 import AppTest
 
     def start(page: str | None = None, state: dict | None = None):
-        at = AppTest.from_file(str(APP), default_timeout=60)
+        at = AppTest.from_file(str(APP), default_timeout=120)  # a hang guard, sized for a loaded slow machine
         for key, value in (state or {}).items():
             at.session_state[key] = value
         at.run()

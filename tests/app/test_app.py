@@ -220,7 +220,7 @@ def test_report_downloads_built_on_request(open_app) -> None:
     at = open_app(PLANNER)
     labels = [b.label for b in at.get("download_button")]
     assert labels == [], "neither the CSV nor the report is built until asked for"
-    at.button(key="build_csv").click().run(timeout=60)
+    at.button(key="build_csv").click().run(timeout=120)
     assert [b.label for b in at.get("download_button")] == ["Allocation (CSV)"]
     at.button(key="build_report").click().run(timeout=180)
     _clean(at)
