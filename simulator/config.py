@@ -93,6 +93,10 @@ class WorldConfig:
         A journey spans at most this many days from its first touch.
     n_lift_tests
         Number of geo lift tests run during the window.
+    lift_arms
+        1 (default): each test is its own cell, run 4 weeks at 1.5-2x its spend or dark. 2: each tested cell is
+        tested twice, 4 weeks dark in the window's first half and 4 weeks at twice its spend in the second (in
+        random order), so the experiments see its curve at two spend levels; ``n_lift_tests // 2`` cells.
     regions
         Region → share of revenue and of marketing budget (default: the growth plan's split,
         ``contracts.REGION_SHARES``).
@@ -110,6 +114,7 @@ class WorldConfig:
     n_users: int = 100_000
     lookback_days: int = 30
     n_lift_tests: int = 8
+    lift_arms: int = 1
     regions: dict[str, float] = field(default_factory=lambda: dict(REGION_SHARES))
     channels: dict[str, ChannelDesign] = field(default_factory=lambda: dict(CHANNELS))
 
@@ -120,6 +125,8 @@ class WorldConfig:
             raise ValueError(f"marketing_share must be in (0, 1), got {self.marketing_share}")
         if self.n_users < 0:
             raise ValueError(f"n_users must be >= 0, got {self.n_users}")
+        if self.lift_arms not in (1, 2):
+            raise ValueError(f"lift_arms must be 1 or 2, got {self.lift_arms}")
         if self.noise_sd < 0:
             raise ValueError(f"noise_sd must be >= 0, got {self.noise_sd}")
         for name, design in self.channels.items():

@@ -219,6 +219,8 @@ def _run_lift_tests(config, dates, regions, channels, planned, rng) -> tuple[np.
     eligible = [
         (r, k) for r in range(len(regions)) for k in range(len(channels)) if np.mean(planned[:, r, k] > 0) > 0.9
     ]
+    if config.lift_arms == 2:
+        return _run_two_arm_lift_tests(config, dates, regions, channels, planned, eligible, rng)
     n_tests = min(config.n_lift_tests, len(eligible))
     picks = rng.choice(len(eligible), size=n_tests, replace=False) if n_tests else []
     rows = []
@@ -230,20 +232,44 @@ def _run_lift_tests(config, dates, regions, channels, planned, rng) -> tuple[np.
             spend[window, r, k] = np.round(planned[window, r, k] * rng.uniform(1.5, 2.0), 2)
         else:
             spend[window, r, k] = 0.0
-        rows.append(
-            {
-                "region": regions[r],
-                "channel": channels[k],
-                "start": dates[window.start],
-                "end": dates[window.stop - 1] + pd.Timedelta(days=6),
-                "spend_delta": round(float((spend[window, r, k] - planned[window, r, k]).sum()), 2),
-                "planned_spend": [float(v) for v in planned[window, r, k]],
-                "r_index": r,
-                "k_index": k,
-                "week_span": (window.start, window.stop),
-            }
-        )
+        rows.append(_lift_row(regions, channels, dates, spend, planned, r, k, window))
     return spend, pd.DataFrame(rows)
+
+
+def _run_two_arm_lift_tests(config, dates, regions, channels, planned, eligible, rng):
+    """``lift_arms=2``: each picked cell dark for 4 weeks in one half of the window and at twice its spend for 4
+    weeks in the other (which half is dark is random); the two tests are two rows."""
+    spend = planned.copy()
+    weeks = len(dates)
+    half = weeks // 2
+    n_cells = min(config.n_lift_tests // 2, len(eligible))
+    picks = rng.choice(len(eligible), size=n_cells, replace=False) if n_cells else []
+    rows = []
+    for i in sorted(int(p) for p in picks):
+        r, k = eligible[i]
+        early = int(rng.integers(8, max(9, half - 4)))
+        late = int(rng.integers(half + config.l_max, max(half + config.l_max + 1, weeks - 6)))  # past the carryover
+        dark_first = rng.uniform() < 0.5
+        for first, dark in ((early, dark_first), (late, not dark_first)):
+            window = slice(first, min(first + 4, weeks))
+            spend[window, r, k] = 0.0 if dark else np.round(2.0 * planned[window, r, k], 2)
+            rows.append(_lift_row(regions, channels, dates, spend, planned, r, k, window))
+    rows.sort(key=lambda row: (row["start"], row["region"], row["channel"]))
+    return spend, pd.DataFrame(rows)
+
+
+def _lift_row(regions, channels, dates, spend, planned, r, k, window) -> dict:
+    return {
+        "region": regions[r],
+        "channel": channels[k],
+        "start": dates[window.start],
+        "end": dates[window.stop - 1] + pd.Timedelta(days=6),
+        "spend_delta": round(float((spend[window, r, k] - planned[window, r, k]).sum()), 2),
+        "planned_spend": [float(v) for v in planned[window, r, k]],
+        "r_index": r,
+        "k_index": k,
+        "week_span": (window.start, window.stop),
+    }
 
 
 def _measure_lift(lift, spend, planned, beta, alpha, half_sat, shape, l_max) -> pd.DataFrame:

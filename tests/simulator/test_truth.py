@@ -90,7 +90,16 @@ def test_baseline_recomputed_from_its_parameters(world):
         assert demand.mean() == pytest.approx(1.0, abs=0.03)
 
 
-def test_lift_test_truth_recomputed(world):
+@pytest.fixture(scope="module")
+def two_arm_world():
+    return simulate_world(seed=11, weeks=104, n_users=2_000, lift_arms=2, n_lift_tests=8)
+
+
+@pytest.mark.parametrize("name", ["world", "two_arm_world"])
+def test_lift_test_truth_recomputed(name, request):
+    """Each test's true delta undoes that test alone: with two tests in a cell, the other's carryover must not
+    reach this one's weeks (two-arm tests are at least ``l_max`` weeks apart)."""
+    world = request.getfixturevalue(name)
     cells = world.truth.cells.set_index(["region", "channel"])
     weeks = sorted(world.spend["week"].unique())
     for test in world.truth.lift_tests.itertuples():
@@ -109,6 +118,37 @@ def test_lift_test_truth_recomputed(world):
     measured = world.lift_tests.merge(world.truth.lift_tests, on=["region", "channel", "start", "end"])
     z = (measured["revenue_delta_x"] - measured["revenue_delta_true"]) / measured["revenue_delta_se_x"]
     assert (z.abs() < 4).all()
+
+
+def test_two_arm_lift_tests_see_each_cell_dark_and_at_twice_its_spend(two_arm_world):
+    world = two_arm_world
+    tests = world.truth.lift_tests
+    weeks = sorted(world.spend["week"].unique())
+    half, l_max = len(weeks) // 2, world.config.l_max
+    assert len(tests) == 8 and tests.groupby(["region", "channel"]).size().eq(2).all()
+    for (region, channel), pair in tests.groupby(["region", "channel"]):
+        actual = world.spend.query("region == @region and channel == @channel").set_index("week")["spend"]
+        arms = {}
+        for test in pair.itertuples():
+            planned = np.asarray(test.planned_spend)
+            seen = actual.loc[test.start : test.end].to_numpy()
+            assert len(seen) == len(planned) == 4
+            if test.spend_delta < 0:
+                arms["dark"] = weeks.index(test.start)
+                np.testing.assert_array_equal(seen, 0.0)
+                assert test.spend_delta == pytest.approx(-planned.sum(), abs=0.01)
+            else:
+                arms["double"] = weeks.index(test.start)
+                np.testing.assert_allclose(seen, 2 * planned, atol=0.005)
+                assert test.spend_delta == pytest.approx(planned.sum(), abs=0.05)
+        assert set(arms) == {"dark", "double"}, (region, channel)
+        early, late = sorted(arms.values())
+        assert 8 <= early and early + 4 <= half and late >= half + l_max and late + 4 <= len(weeks)
+
+
+def test_lift_arms_must_be_one_or_two():
+    with pytest.raises(ValueError, match="lift_arms must be 1 or 2, got 3"):
+        simulate_world(seed=1, weeks=20, n_users=0, lift_arms=3)
 
 
 def test_some_cells_clearly_below_and_some_clearly_above_the_hurdle(world):
