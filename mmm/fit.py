@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +16,7 @@ from mmm.data import ModelData, prepare_data
 from mmm.model import assemble_model
 from mmm.priors import roi_prior_arrays
 from mmm.results import FittedMMM
-from mmm.sampler import LIMITS, Sampler, check_seed, run
+from mmm.sampler import LIMITS, Sampler, check_seed, run, without_blas_notice
 from mmm.spec import MMMSpec
 
 
@@ -112,13 +111,12 @@ def prior_predictive(
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Hide third-party noise a user cannot act on: PyMC's "Sampling: [...]" log line and PyTensor's notice that
-    it found no BLAS library (the forward draws do not need one)."""
+    it found no BLAS library (:func:`mmm.sampler.without_blas_notice`)."""
     logger = logging.getLogger("pymc")
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+        with without_blas_notice():
             yield
     finally:
         logger.setLevel(level)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -127,9 +128,23 @@ def check_seed(seed: object) -> int | None:
     return int(seed)
 
 
+@contextmanager
+def without_blas_notice() -> Iterator[None]:
+    """Hide PyTensor's notice that it found no BLAS library: a user cannot act on it and no step needs one (nutpie
+    compiles with numba; the suite passes on a machine without one). Any other warning still shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+        yield
+
+
 def run(model, sampler: Sampler, seed: int) -> tuple[Any, str]:
     """Sample ``model`` with ``sampler``; return the InferenceData (free variables and deterministics only) and the
     backend actually used."""
+    with without_blas_notice():
+        return _run(model, sampler, seed)
+
+
+def _run(model, sampler: Sampler, seed: int) -> tuple[Any, str]:
     keep = [v.name for v in model.free_RVs + model.deterministics]
     backend = sampler.backend
     if backend == "nutpie":

@@ -139,3 +139,14 @@ def test_numpyro_sampler_is_seeded_and_agrees_with_nutpie(clean, base_fit):
     np.testing.assert_array_equal(first.draws("roi"), again.draws("roi"))
     spread = base_fit.draws("roi").std(axis=0)
     assert np.all(np.abs(first.draws("roi").mean(axis=0) - base_fit.draws("roi").mean(axis=0)) < 3 * spread)
+
+
+def test_only_pytensors_blas_notice_is_hidden():
+    from mmm.sampler import without_blas_notice
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with without_blas_notice():
+            warnings.warn("PyTensor could not link to a BLAS installation. Operations ...", UserWarning, stacklevel=1)
+            warnings.warn("the model's own warning", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["the model's own warning"]
