@@ -95,8 +95,9 @@ class WorldConfig:
         Number of geo lift tests run during the window.
     lift_arms
         1 (default): each test is its own cell, run 4 weeks at 1.5-2x its spend or dark. 2: each tested cell is
-        tested twice, 4 weeks dark in the window's first half and 4 weeks at twice its spend in the second (in
-        random order), so the experiments see its curve at two spend levels; ``n_lift_tests // 2`` cells.
+        tested twice, 4 weeks dark and 4 weeks at twice its spend, one in each half of the window (which half is
+        dark is random) and at least ``l_max`` weeks apart, so the experiments see its curve at two spend levels;
+        ``n_lift_tests // 2`` cells; needs a window of at least ``2 * (l_max + 12)`` weeks.
     regions
         Region → share of revenue and of marketing budget (default: the growth plan's split,
         ``contracts.REGION_SHARES``).
@@ -123,8 +124,8 @@ class WorldConfig:
             raise ValueError(f"l_max must be >= 1 week, got {self.l_max}")
         if not 0 < self.marketing_share < 1:
             raise ValueError(f"marketing_share must be in (0, 1), got {self.marketing_share}")
-        if self.n_users < 0:
-            raise ValueError(f"n_users must be >= 0, got {self.n_users}")
+        if self.n_users < 1:
+            raise ValueError(f"n_users must be >= 1 (a world has journeys), got {self.n_users}")
         if self.lift_arms not in (1, 2):
             raise ValueError(f"lift_arms must be 1 or 2, got {self.lift_arms}")
         if self.noise_sd < 0:

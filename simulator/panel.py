@@ -241,6 +241,11 @@ def _run_two_arm_lift_tests(config, dates, regions, channels, planned, eligible,
     weeks in the other (which half is dark is random); the two tests are two rows."""
     spend = planned.copy()
     weeks = len(dates)
+    if weeks < 2 * (config.l_max + 12):
+        raise ValueError(
+            f"lift_arms=2 needs a window of at least 2 * (l_max + 12) = {2 * (config.l_max + 12)} weeks (each half "
+            f"holds a 4-week test after an 8-week lead-in, the second past the first's carry-over); got {weeks}"
+        )
     half = weeks // 2
     n_cells = min(config.n_lift_tests // 2, len(eligible))
     picks = rng.choice(len(eligible), size=n_cells, replace=False) if n_cells else []

@@ -146,9 +146,15 @@ def test_two_arm_lift_tests_see_each_cell_dark_and_at_twice_its_spend(two_arm_wo
         assert 8 <= early and early + 4 <= half and late >= half + l_max and late + 4 <= len(weeks)
 
 
-def test_lift_arms_must_be_one_or_two():
+def test_bad_world_designs_are_refused_before_anything_is_drawn():
     with pytest.raises(ValueError, match="lift_arms must be 1 or 2, got 3"):
-        simulate_world(seed=1, weeks=20, n_users=0, lift_arms=3)
+        simulate_world(seed=1, weeks=20, n_users=200, lift_arms=3)
+    with pytest.raises(ValueError, match=r"n_users must be >= 1 \(a world has journeys\), got 0"):
+        simulate_world(seed=1, weeks=20, n_users=0)  # it crashed in the journeys before
+    with pytest.raises(ValueError, match=r"lift_arms=2 needs a window of at least .* = 40 weeks .*; got 39"):
+        simulate_world(seed=1, weeks=39, n_users=200, lift_arms=2)
+    tests = simulate_world(seed=1, weeks=40, n_users=200, lift_arms=2, n_lift_tests=8).truth.lift_tests
+    assert len(tests) == 8 and (tests["end"] > tests["start"]).all()
 
 
 def test_some_cells_clearly_below_and_some_clearly_above_the_hurdle(world):
