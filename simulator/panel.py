@@ -252,11 +252,12 @@ def _run_two_arm_lift_tests(config, dates, regions, channels, planned, eligible,
     rows = []
     for i in sorted(int(p) for p in picks):
         r, k = eligible[i]
-        early = int(rng.integers(8, max(9, half - 4)))
-        late = int(rng.integers(half + config.l_max, max(half + config.l_max + 1, weeks - 6)))  # past the carryover
+        # the length check above leaves room for both draws and for both 4-week windows
+        early = int(rng.integers(8, half - 4))
+        late = int(rng.integers(half + config.l_max, weeks - 6))  # past the first test's carry-over
         dark_first = rng.uniform() < 0.5
         for first, dark in ((early, dark_first), (late, not dark_first)):
-            window = slice(first, min(first + 4, weeks))
+            window = slice(first, first + 4)
             spend[window, r, k] = 0.0 if dark else np.round(2.0 * planned[window, r, k], 2)
             rows.append(_lift_row(regions, channels, dates, spend, planned, r, k, window))
     rows.sort(key=lambda row: (row["start"], row["region"], row["channel"]))
